@@ -1,0 +1,54 @@
+import Foundation
+
+/// ONNX `BatchNormalization` at inference (opset 7, 9, 14, 15):
+/// `y = scale * (x - mean) / sqrt(var + epsilon) + bias`, per channel (axis 1).
+///
+/// Computed as one multiply-add per element with `s = scale / sqrt(var + epsilon)` and
+/// `t = bias - mean * s`. The planner folds it into a preceding convolution when it can.
+struct BatchNormalizationOperator: Operator {
+    let epsilon: Float
+
+    init(_ ctx: NodeContext) throws(EngineError) {
+        epsilon = try ctx.float("epsilon", default: 1e-5)
+        if ctx.opset < 9 {
+            try ctx.require(try ctx.int("spatial", default: 1) == 1, "spatial", "only spatial=1 is supported")
+        }
+        try ctx.require(try ctx.int("training_mode", default: 0) == 0, "training_mode", "training is not supported; export the model in eval mode")
+        try ctx.require(!(1..<5).contains { ctx.hasOutput($0) }, "outputs", "running statistics outputs (training) are not supported")
+    }
+
+    /// Per-channel `(s, t)` for the folded form `y = s * x + t`.
+    static func affine(scale: [Float], bias: [Float], mean: [Float], variance: [Float], epsilon: Float) -> ([Float], [Float]) {
+        var s = [Float](repeating: 0, count: scale.count), t = s
+        for c in 0..<scale.count {
+            s[c] = scale[c] / (variance[c] + epsilon).squareRoot()
+            t[c] = bias[c] - mean[c] * s[c]
+        }
+        return (s, t)
+    }
+
+    func run(_ inputs: [Tensor?], context: ExecutionContext) throws -> [Tensor] {
+        let op = "BatchNormalization"
+        let x = try inputs.required(0, op).requireFloat(op)
+        let params = try (1...4).map { try inputs.required($0, op).requireFloat(op) }
+        guard x.rank >= 2 else { throw EngineError.shapeMismatch(op: op, reason: "input \(x.shape) has no channel axis") }
+        let channels = x.shape[1]
+        for p in params where p.shape != [channels] {
+            throw EngineError.shapeMismatch(op: op, reason: "parameter of shape \(p.shape) does not match \(channels) channels")
+        }
+        let (s, t) = Self.affine(scale: params[0].floats, bias: params[1].floats, mean: params[2].floats,
+                                 variance: params[3].floats, epsilon: epsilon)
+        let plane = Shape.count(Array(x.shape[2...]))
+        var v = x.floats
+        v.withUnsafeMutableBufferPointer { p in
+            let base = UnsafeSendable(p.baseAddress!)
+            context.parallelFor(x.shape[0] * channels) { job in
+                let c = job % channels
+                let q = base.pointer + job * plane
+                let sc = s[c], tc = t[c]
+                for i in 0..<plane { q[i] = q[i] * sc + tc }
+            }
+        }
+        return [Tensor(shape: x.shape, floats: v)]
+    }
+}

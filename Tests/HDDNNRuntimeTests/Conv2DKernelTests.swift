@@ -1,0 +1,93 @@
+import HDDNNRuntime
+import Testing
+
+/// Every convolution path against the seven-loop reference, over a sweep of shapes. A failure
+/// names its case as `N/C/M/G/geometry`.
+@Suite struct Conv2DKernelTests {
+    struct Case: CustomStringConvertible {
+        var batch = 1, inChannels = 4, outChannels = 4, groups = 1
+        var h = 7, w = 5, k = (3, 3), stride = (1, 1), dilation = (1, 1), pads = (1, 1, 1, 1)
+        var geometry: WindowGeometry {
+            WindowGeometry(inH: h, inW: w, kernelH: k.0, kernelW: k.1, strideH: stride.0, strideW: stride.1,
+                           dilationH: dilation.0, dilationW: dilation.1,
+                           padTop: pads.0, padLeft: pads.1, padBottom: pads.2, padRight: pads.3)
+        }
+        var description: String { "N\(batch)/C\(inChannels)/M\(outChannels)/G\(groups)/\(geometry)" }
+    }
+
+    static var cases: [Case] {
+        var cases = [Case]()
+        for (k, pads) in [((1, 1), (0, 0, 0, 0)), ((3, 3), (1, 1, 1, 1)), ((3, 3), (0, 1, 2, 0)), ((5, 3), (2, 1, 2, 1)), ((7, 7), (3, 3, 3, 3))] {
+            for stride in [(1, 1), (2, 2), (1, 3)] {
+                for dilation in [(1, 1), (2, 1)] {
+                    for (c, m, g) in [(4, 6, 1), (4, 4, 4), (6, 4, 2), (3, 8, 1), (8, 8, 8)] {
+                        cases.append(Case(batch: 2, inChannels: c, outChannels: m, groups: g, h: 11, w: 9,
+                                          k: k, stride: stride, dilation: dilation, pads: pads))
+                    }
+                }
+            }
+        }
+        cases.append(Case(batch: 1, inChannels: 1, outChannels: 1, groups: 1, h: 1, w: 17, k: (1, 5), pads: (0, 2, 0, 2)))
+        cases.append(Case(batch: 3, inChannels: 16, outChannels: 32, groups: 1, h: 8, w: 8, k: (1, 1), pads: (0, 0, 0, 0)))
+        cases.append(Case(batch: 1, inChannels: 5, outChannels: 5, groups: 5, h: 4, w: 4, k: (3, 3), stride: (2, 2)))
+        return cases
+    }
+
+    @Test(arguments: [1, 2])
+    func fastPathsMatchReference(threads: Int) {
+        var rng = SplitMix64(seed: 7)
+        for c in Self.cases {
+            let g = c.geometry
+            let input = (0..<(c.batch * c.inChannels * c.h * c.w)).map { _ in rng.nextFloat() }
+            let weights = (0..<(c.outChannels * c.inChannels / c.groups * c.k.0 * c.k.1)).map { _ in rng.nextFloat() }
+            let bias = (0..<c.outChannels).map { _ in rng.nextFloat() }
+            let want = Conv2DKernel.reference(batch: c.batch, inChannels: c.inChannels, outChannels: c.outChannels,
+                                              groups: c.groups, geometry: g, input: input, weights: weights, bias: bias)
+            let kernel = Conv2DKernel(inChannels: c.inChannels, outChannels: c.outChannels, groups: c.groups,
+                                      geometry: g, weights: weights, bias: bias)
+            var got = [Float](repeating: .nan, count: want.count)
+            input.withUnsafeBufferPointer { i in
+                got.withUnsafeMutableBufferPointer { o in
+                    kernel.run(batch: c.batch, input: i.baseAddress!, output: o.baseAddress!, context: ExecutionContext(threads: threads))
+                }
+            }
+            let worst = zip(got, want).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
+            #expect(worst < 1e-4, "\(c) [\(kernel.path)]: worst relative error \(worst)")
+        }
+    }
+
+    @Test func pathSelection() {
+        let pointwise = Conv2DKernel(inChannels: 4, outChannels: 8, groups: 1,
+                                     geometry: WindowGeometry(inH: 4, inW: 4, kernelH: 1, kernelW: 1), weights: [], bias: nil)
+        #expect(pointwise.path == .pointwise)
+        let depthwise = Conv2DKernel(inChannels: 4, outChannels: 4, groups: 4,
+                                     geometry: WindowGeometry(inH: 4, inW: 4, kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
+                                     weights: [], bias: nil)
+        #expect(depthwise.path == .depthwise)
+    }
+
+    @Test func outputSizeFollowsONNXRule() {
+        // floor((32 + 3 + 3 - 7) / 2) + 1 = 16: the paper's ResNet-34 stem (Table 4: 16x16x64).
+        let stem = WindowGeometry(inH: 32, inW: 32, kernelH: 7, kernelW: 7, strideH: 2, strideW: 2, padTop: 3, padLeft: 3, padBottom: 3, padRight: 3)
+        #expect(stem.outH == 16 && stem.outW == 16)
+        // ceil_mode: ceil((5 - 2) / 2) + 1 = 3 rather than 2.
+        #expect(WindowGeometry(inH: 5, inW: 5, kernelH: 2, kernelW: 2, strideH: 2, strideW: 2, ceilMode: true).outH == 3)
+        #expect(resolvePadding(autoPad: "SAME_UPPER", input: 5, kernel: 2, stride: 1, dilation: 1, explicit: (0, 0)) == (0, 1))
+        #expect(resolvePadding(autoPad: "SAME_LOWER", input: 5, kernel: 2, stride: 1, dilation: 1, explicit: (0, 0)) == (1, 0))
+    }
+}
+
+/// A small deterministic generator so test inputs are the same on every run.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in [-1, 1).
+    mutating func nextFloat() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
+}
