@@ -51,7 +51,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "HDDNNRuntimeTests", dependencies: ["HDDNNRuntime"]),
-        .testTarget(name: "HDDNNONNXTests", dependencies: ["HDDNNONNX", "HDDNNRuntime"]),
-        .testTarget(name: "hddnnTests", dependencies: ["hddnn"]),
+        .testTarget(
+            name: "HDDNNONNXTests",
+            dependencies: ["HDDNNONNX", "HDDNNRuntime", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .testTarget(
+            name: "hddnnTests",
+            dependencies: ["hddnn", "HDDNNONNX", "HDDNNRuntime"]
+        ),
     ]
 )

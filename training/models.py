@@ -55,18 +55,21 @@ class InputNorm(nn.Module):
 
     Written with `F.batch_norm(training=False)` rather than Sub/Div so that the graph needs no
     operator beyond those the networks already use; its statistics are buffers, never trained.
-    epsilon is 0 so the node computes exactly (x - mean) / std.
+    CUDA's batch_norm refuses epsilon 0, so the stored variance is std**2 - EPS and the node
+    computes (x - mean) / sqrt(var + EPS) = (x - mean) / std.
     """
+
+    EPS = 1e-5
 
     def __init__(self, mean: list[float], std: list[float]):
         super().__init__()
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32))
-        self.register_buffer("var", torch.tensor(std, dtype=torch.float32) ** 2)
+        self.register_buffer("var", torch.tensor(std, dtype=torch.float32) ** 2 - self.EPS)
         self.register_buffer("weight", torch.ones(len(mean)))
         self.register_buffer("bias", torch.zeros(len(mean)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.batch_norm(x, self.mean, self.var, self.weight, self.bias, False, 0.0, 0.0)
+        return F.batch_norm(x, self.mean, self.var, self.weight, self.bias, False, 0.0, self.EPS)
 
 
 def conv_bn_relu(cin: int, cout: int, k: int, stride: int, groups: int = 1) -> nn.Sequential:

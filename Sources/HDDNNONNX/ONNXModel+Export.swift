@@ -8,7 +8,8 @@ extension ONNXModel {
         var model = Onnx_ModelProto()
         model.irVersion = Int64(graph.metadata.irVersion)
         model.producerName = "hddnn"
-        model.producerVersion = graph.metadata.producerName.isEmpty ? "" : "from \(graph.metadata.producerName) \(graph.metadata.producerVersion)"
+        let origin = [graph.metadata.producerName, graph.metadata.producerVersion].filter { !$0.isEmpty }.joined(separator: " ")
+        model.producerVersion = origin.isEmpty ? "" : "from \(origin)"
         var opset = Onnx_OperatorSetIdProto()
         opset.domain = ""
         opset.version = Int64(graph.opsetVersion)

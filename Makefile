@@ -1,0 +1,38 @@
+# Two commands do everything on a fresh Debian 12 machine with Swift 6.3 installed:
+#   make demo   # the main job: build, then run the engine end to end on the shipped models
+#   make test   # the test suite (release mode), as CI runs it
+# Each installs what it needs first.
+
+SWIFT_FLAGS ?= -c release
+APT_PACKAGES := libopenblas-dev libonnx-testdata dataset-fashion-mnist
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HDDNN := .build/release/hddnn
+
+.PHONY: demo test deps build venv clean
+
+demo: deps build
+	bash scripts/demo.sh
+
+test: deps
+	swift build $(SWIFT_FLAGS) --build-tests
+	swift test $(SWIFT_FLAGS) --skip-build
+
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build:
+	swift build $(SWIFT_FLAGS) --product hddnn
+
+# Python tools (training recipes, ONNX Runtime comparison) live in a local venv, never in CI.
+venv: .venv/.installed
+.venv/.installed: training/requirements.txt
+	python3 -m venv .venv
+	.venv/bin/pip install -q -r training/requirements.txt
+	touch $@
+
+clean:
+	rm -rf .build

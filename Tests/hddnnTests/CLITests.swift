@@ -1,0 +1,115 @@
+import Foundation
+import HDDNNONNX
+import HDDNNRuntime
+import Testing
+
+/// The `hddnn` binary end to end: exit codes and one-line errors for bad input, and
+/// `infer` / `split` agreeing bit for bit.
+@Suite(.serialized) struct CLITests {
+    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hddnn")
+
+    struct Result { var status: Int32; var stdout: String; var stderr: String }
+
+    static func hddnn(_ args: String...) throws -> Result { try hddnn(args) }
+
+    static func hddnn(_ args: [String]) throws -> Result {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// A scratch folder holding a small CNN written as ONNX.
+    static func workspace() throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hddnn-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        var rng: UInt64 = 42
+        func next() -> Float { rng = rng &* 6364136223846793005 &+ 1442695040888963407; return Float(rng >> 40) / Float(1 << 24) - 0.5 }
+        func random(_ shape: [Int]) -> Tensor { Tensor(shape: shape, floats: (0..<Shape.count(shape)).map { _ in next() }) }
+        let graph = Graph(
+            name: "cnn",
+            inputs: [ValueInfo(name: "image", dataType: .float32, shape: [nil, 1, 8, 8], dimensionNames: ["batch", nil, nil, nil])],
+            outputs: [ValueInfo(name: "logits", dataType: .float32, shape: [nil, 5], dimensionNames: ["batch", nil])],
+            nodes: [
+                Node(name: "conv1", opType: "Conv", inputs: ["image", "w1", "b1"], outputs: ["c1"],
+                     attributes: ["kernel_shape": .ints([3, 3]), "pads": .ints([1, 1, 1, 1]), "strides": .ints([2, 2])]),
+                Node(name: "bn1", opType: "BatchNormalization", inputs: ["c1", "g", "beta", "mean", "var"], outputs: ["n1"]),
+                Node(name: "relu1", opType: "Relu", inputs: ["n1"], outputs: ["r1"]),
+                Node(name: "pool", opType: "GlobalAveragePool", inputs: ["r1"], outputs: ["p"]),
+                Node(name: "flatten", opType: "Flatten", inputs: ["p"], outputs: ["f"]),
+                Node(name: "fc", opType: "Gemm", inputs: ["f", "wf", "bf"], outputs: ["logits"], attributes: ["transB": .int(1)]),
+            ],
+            initializers: ["w1": random([6, 1, 3, 3]), "b1": random([6]), "g": random([6]), "beta": random([6]),
+                           "mean": random([6]), "var": Tensor(shape: [6], floats: [1, 2, 0.5, 1.5, 1, 3]),
+                           "wf": random([5, 6]), "bf": random([5])],
+            opsetVersion: 17, metadata: ModelMetadata(irVersion: 8, producerName: "hddnn-tests"))
+        try ONNXModel.write(graph, to: dir.appendingPathComponent("cnn.onnx"))
+        try NPY.write(random([3, 1, 8, 8]), to: dir.appendingPathComponent("x.npy"))
+        return dir
+    }
+
+    @Test func inspectReportsTheModel() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try Self.hddnn("inspect", dir.appendingPathComponent("cnn.onnx").path)
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("image  float32 [batch, 1, 8, 8]"))
+        #expect(r.stdout.contains("parameters: 119 "))
+        // 6 x 4 x 4 x 9 (conv) + 6 x 5 (fc) multiply-accumulates.
+        #expect(r.stdout.contains("MACs/sample: 894 "))
+        let json = try Self.hddnn("inspect", dir.appendingPathComponent("cnn.onnx").path, "--json")
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["macsPerSample"] as? Int == 894)
+        #expect(object?["opset"] as? Int == 17)
+    }
+
+    @Test func splitHeadThenTailEqualsInferBitForBit() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func path(_ f: String) -> String { dir.appendingPathComponent(f).path }
+        #expect(try Self.hddnn("infer", path("cnn.onnx"), "--input", path("x.npy"), "--output", path("whole.npy")).status == 0)
+        let split = try Self.hddnn("split", path("cnn.onnx"), "--at", "r1", "--head", path("head.onnx"), "--tail", path("tail.onnx"))
+        #expect(split.status == 0, "\(split.stderr)")
+        #expect(try Self.hddnn("infer", path("head.onnx"), "--input", path("x.npy"), "--output", path("features.npy")).status == 0)
+        #expect(try Self.hddnn("infer", path("tail.onnx"), "--input", "r1=" + path("features.npy"), "--output", path("split.npy"), "--threads", "2").status == 0)
+        let whole = try NPY.read(dir.appendingPathComponent("whole.npy"))
+        let viaSplit = try NPY.read(dir.appendingPathComponent("split.npy"))
+        #expect(whole.shape == [3, 5])
+        #expect(whole == viaSplit)
+    }
+
+    @Test func badInputGivesOneLineErrorAndNonZeroExit() throws {
+        let dir = try Self.workspace()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func path(_ f: String) -> String { dir.appendingPathComponent(f).path }
+        let model = try Data(contentsOf: dir.appendingPathComponent("cnn.onnx"))
+        try model.prefix(model.count / 2).write(to: dir.appendingPathComponent("truncated.onnx"))
+        try Data("this is not onnx".utf8).write(to: dir.appendingPathComponent("text.onnx"))
+        try NPY.write(Tensor(zeros: [3, 1, 7, 8]), to: dir.appendingPathComponent("wrong-shape.npy"))
+        try NPY.write(Tensor(shape: [1, 1, 8, 8], int64s: Array(repeating: 0, count: 64)), to: dir.appendingPathComponent("wrong-type.npy"))
+
+        let cases: [([String], String)] = [
+            (["inspect", path("truncated.onnx")], "is not a valid ONNX model"),
+            (["inspect", path("text.onnx")], "is not a valid ONNX model"),
+            (["inspect", path("missing.onnx")], "cannot read"),
+            (["infer", path("cnn.onnx"), "--input", path("wrong-shape.npy"), "--output", path("o.npy")],
+             "input 'image': expected shape [?, 1, 8, 8], got [3, 1, 7, 8]"),
+            (["infer", path("cnn.onnx"), "--input", path("wrong-type.npy"), "--output", path("o.npy")],
+             "input 'image': expected float32, got int64"),
+            (["infer", path("cnn.onnx"), "--input", path("cnn.onnx"), "--output", path("o.npy")], "is not a valid .npy file"),
+            (["split", path("cnn.onnx"), "--at", "nope", "--head", path("h.onnx"), "--tail", path("t.onnx")], "no node produces tensor 'nope'"),
+        ]
+        for (args, message) in cases {
+            let result = try Self.hddnn(args)
+            #expect(result.status != 0, "\(args): exit 0")
+            #expect(result.stderr.contains(message), "\(args): stderr was \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(args): not one line: \(result.stderr)")
+        }
+    }
+}
