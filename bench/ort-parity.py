@@ -50,7 +50,7 @@ def operator_mix_models(rng: np.random.Generator) -> dict[str, tuple[onnx.ModelP
         helper.make_node("Conv", ["x", "w_dw", "b_dw"], ["dw"], group=8, kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2]),
         helper.make_node("BatchNormalization", ["dw", "g", "beta", "mean", "var"], ["bn"], epsilon=1e-3),
         helper.make_node("HardSwish", ["bn"], ["hs"]),
-        helper.make_node("Conv", ["hs", "w_dil"], ["dil"], kernel_shape=[3, 3], dilations=[2, 2], auto_pad="SAME_UPPER"),
+        helper.make_node("Conv", ["hs", "w_dil"], ["dil"], kernel_shape=[3, 3], dilations=[2, 2], pads=[2, 1, 2, 3]),
         helper.make_node("MaxPool", ["dil"], ["mp"], kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1),
         helper.make_node("AveragePool", ["mp"], ["ap"], kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=0),
         helper.make_node("Clip", ["ap", "lo", "hi"], ["clip"]),
