@@ -16,7 +16,7 @@ Models (see training/models.py for the architectures and why they look as they d
     paper-wrn28-10   WRN-28-10 (Table 4: 432 weights in the first conv)
 
 Recipe (the same for all, numbers per model in models.SPECS): SGD with Nesterov momentum 0.9,
-batch 256, learning rate warmed up linearly over the first epoch then cosine-annealed to zero,
+batch 256, learning rate warmed up linearly over two epochs then cosine-annealed to zero,
 weight decay on conv/linear weights only, random crop with zero padding and horizontal flip.
 The paper trains with Adam (MobileNet, ResNet) and step-decayed SGD (WRN) for 100-500 epochs;
 we need minutes, and a short cosine schedule gets there. The model is the one after the last
@@ -26,9 +26,10 @@ On CUDA the whole data set sits on the GPU as uint8 tensors, batches are cut and
 there, the forward/backward passes run under bf16 autocast and channels-last; the final
 evaluation runs in float32 (TF32 off), as the exported ONNX file does.
 
-Time budget: with --time-budget S the number of epochs is fitted after the first one, as
-min(--epochs, floor(S / time of epoch 1)), and the cosine schedule is laid over that count, so a
-budgeted run ends with a finished schedule rather than a truncated one. The card records the
+Time budget: with --time-budget S the number of epochs is fitted at the end of the warm-up
+(epoch 2), as min(--epochs, 2 + floor((S - time so far) / time of epoch 2)), and the cosine
+schedule is laid over that count, so a budgeted run ends with a finished schedule rather than a
+truncated one. The card records the
 epochs actually run; `--epochs N` without a budget repeats the same schedule.
 
 Reproducibility: everything random (initialisation, shuffling, augmentation) comes from --seed.
@@ -98,6 +99,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--data", default=fm.DEFAULT_DATA_DIR,
                    help="folder with the four Fashion-MNIST IDX .gz files (default %(default)s)")
     p.add_argument("--out", default="models", help="folder for NAME.onnx and NAME.card.json")
+    p.add_argument("--note", default=None,
+                   help="free text for the card's training.note (e.g. how the run shared its GPU)")
     p.add_argument("--no-export", action="store_true",
                    help="train and evaluate only: no ONNX file, the card still gets written")
     return p.parse_args(argv)
@@ -136,12 +139,16 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
             {"params": no_decay, "weight_decay": 0.0}]
 
 
-def lr_at(step: int, steps_per_epoch: int, total_epochs: int, peak: float) -> float:
-    """Linear warm-up over the first epoch (from peak/10), cosine to zero over the rest."""
-    if step < steps_per_epoch:
-        return peak * (0.1 + 0.9 * step / steps_per_epoch)
-    total = max(1, (total_epochs - 1) * steps_per_epoch)
-    t = min(1.0, (step - steps_per_epoch) / total)
+def lr_at(step: int, steps_per_epoch: int, warmup_epochs: int, total_epochs: int,
+          peak: float) -> float:
+    """Linear warm-up over the first `warmup_epochs` (from peak/10), cosine to zero over the
+    rest. The warm-up does not depend on `total_epochs`, so the total can still be fitted to a
+    time budget at the end of the warm-up without a jump in the schedule."""
+    warm = warmup_epochs * steps_per_epoch
+    if step < warm:
+        return peak * (0.1 + 0.9 * step / warm)
+    total = max(1, (total_epochs - warmup_epochs) * steps_per_epoch)
+    t = min(1.0, (step - warm) / total)
     return peak * 0.5 * (1.0 + math.cos(math.pi * t))
 
 
@@ -165,22 +172,30 @@ def metrics(pred: torch.Tensor, split: fm.DeviceSplit, level: str) -> dict:
     five coarse classes (mean per-class recall: 'tops' holds 40% of the test set, so plain
     accuracy alone would hide a weak minority class). A fine model's coarse answer is its fine
     prediction mapped through the taxonomy, which is how HDDNN compares tiers."""
+    return accuracy_metrics(pred.cpu().numpy(), split.fine.cpu().numpy(), level)
+
+
+def accuracy_metrics(pred: np.ndarray, fine: np.ndarray, level: str) -> dict:
+    """metrics() on numpy arrays: also used by evaluate_onnx.py on ONNX Runtime's answers.
+    Ratios are computed from integer counts and rounded to 6 places, so a card shows 0.9509,
+    not float32's 0.95089996."""
+    f2c = np.asarray(FINE_TO_COARSE)
+    coarse = f2c[fine]
     out = {}
     if level == "fine":
-        out["fine_accuracy"] = float((pred == split.fine).float().mean())
-        coarse_pred = torch.tensor(FINE_TO_COARSE, device=pred.device)[pred]
+        out["fine_accuracy"] = round(int((pred == fine).sum()) / len(fine), 6)
+        coarse_pred = f2c[pred]
     else:
         coarse_pred = pred
-    correct = (coarse_pred == split.coarse).float()
-    out["coarse_accuracy"] = float(correct.mean())
-    per_class = []
-    for c in range(len(COARSE_LABELS)):
-        mask = split.coarse == c
+    correct = coarse_pred == coarse
+    out["coarse_accuracy"] = round(int(correct.sum()) / len(coarse), 6)
+    per_class = {}
+    for c, name in enumerate(COARSE_LABELS):
+        mask = coarse == c
         if mask.any():
-            per_class.append(float(correct[mask].mean()))
-    out["coarse_macro_accuracy"] = float(np.mean(per_class))
-    out["coarse_per_class_accuracy"] = {COARSE_LABELS[c]: round(a, 4)
-                                        for c, a in enumerate(per_class)}
+            per_class[name] = int(correct[mask].sum()) / int(mask.sum())
+    out["coarse_macro_accuracy"] = round(float(np.mean(list(per_class.values()))), 6)
+    out["coarse_per_class_accuracy"] = {k: round(v, 6) for k, v in per_class.items()}
     return out
 
 
@@ -228,6 +243,9 @@ def train(args: argparse.Namespace) -> dict:
 
     t_start = time.perf_counter()
     planned = epochs
+    # Two warm-up epochs when there is room: the first epoch is slow (cuDNN autotuning, and on a
+    # shared GPU the other runs' start-up), so the budget is fitted on the second one's time.
+    warmup = 2 if epochs >= 4 else 1
     step = 0
     epoch = 0
     while epoch < planned:
@@ -243,7 +261,7 @@ def train(args: argparse.Namespace) -> dict:
             if cuda:
                 x = x.contiguous(memory_format=torch.channels_last)
             for g in opt.param_groups:
-                g["lr"] = lr_at(step, steps_per_epoch, planned, peak_lr)
+                g["lr"] = lr_at(step, steps_per_epoch, warmup, planned, peak_lr)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
                 logits = model(x)
                 loss = F.cross_entropy(logits.float(), y)
@@ -261,11 +279,12 @@ def train(args: argparse.Namespace) -> dict:
         print(f"[{args.model}] epoch {epoch}/{planned}  loss {float(loss_sum) / steps_per_epoch:.4f}  "
               f"train acc {float(correct) / (steps_per_epoch * batch_size):.4f}  "
               f"lr {opt.param_groups[0]['lr']:.4f}  {dt:.1f}s (total {elapsed:.1f}s)", flush=True)
-        if args.time_budget and epoch == 1:
-            fit = max(1, int(args.time_budget // dt))
+        if args.time_budget and epoch == warmup:
+            # At least one epoch after the warm-up, so that the learning rate comes down.
+            fit = max(warmup + 1, epoch + int(max(0.0, args.time_budget - elapsed) // dt))
             if fit < planned:
-                print(f"[{args.model}] time budget {args.time_budget:.0f}s / first epoch {dt:.1f}s: "
-                      f"schedule fitted to {fit} epochs", flush=True)
+                print(f"[{args.model}] time budget {args.time_budget:.0f}s, {elapsed:.1f}s spent, "
+                      f"epoch {epoch} took {dt:.1f}s: schedule fitted to {fit} epochs", flush=True)
                 planned = fit
     train_seconds = time.perf_counter() - t_start
 
@@ -310,6 +329,7 @@ def make_card(args, spec: M.ModelSpec, num_classes: int, params: int, macs: int,
               peak_lr: float) -> dict:
     """The model card: what the model takes and gives, in terms a program can check."""
     channels, h, w = spec.input_shape
+    warmup = 2 if (args.epochs or spec.epochs) >= 4 else 1
     labels = list(COARSE_LABELS) if spec.level == "coarse" else list(FINE_LABELS)
     command = "python training/train.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     card = {
@@ -353,7 +373,7 @@ def make_card(args, spec: M.ModelSpec, num_classes: int, params: int, macs: int,
             "epochs": epochs_run,
             "batch_size": batch_size,
             "optimizer": f"SGD nesterov momentum 0.9, peak lr {peak_lr}, weight decay "
-                         f"{spec.weight_decay}, 1 warm-up epoch then cosine",
+                         f"{spec.weight_decay}, {warmup} warm-up epoch(s) then cosine",
             "augmentation": f"random crop (zero padding {spec.crop_pad}), horizontal flip",
             "time_budget_s": args.time_budget,
         },
@@ -367,12 +387,15 @@ def make_card(args, spec: M.ModelSpec, num_classes: int, params: int, macs: int,
     }
     if args.limit:
         card["training"]["limit"] = args.limit
+    notes = [args.note] if args.note else []
     if not spec.shipped:
-        card["training"]["note"] = (
+        notes.append(
             f"The paper's architecture, built for CIFAR-100 ({spec.paper_classes} classes), "
             f"trained here on Fashion-MNIST padded to 32x32 and replicated to 3 channels with "
             f"{num_classes} {spec.level} classes, because CIFAR-100 cannot be downloaded on this "
             f"machine. Not shipped in models/ (size); see docs/trained-models.md.")
+    if notes:
+        card["training"]["note"] = " ".join(notes)
     if onnx_path:
         card["onnx"] = {
             "opset": 17,
