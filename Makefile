@@ -4,7 +4,7 @@
 # Each installs what it needs first.
 
 SWIFT_FLAGS ?= -c release
-APT_PACKAGES := libopenblas-dev libonnx-testdata dataset-fashion-mnist
+APT_PACKAGES := libopenblas-dev libonnx-testdata dataset-fashion-mnist zlib1g-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HDDNN := .build/release/hddnn
 

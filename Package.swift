@@ -34,6 +34,11 @@ let package = Package(
             name: "HDDNNRuntime",
             dependencies: blasDependency
         ),
+        .systemLibrary(
+            name: "CZlib",
+            path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
         .target(
             name: "HDDNNONNX",
             dependencies: [
@@ -42,11 +47,16 @@ let package = Package(
             ],
             exclude: ["Generated/README.md", "Generated/onnx.proto"]
         ),
+        .target(
+            name: "HDDNNData",
+            dependencies: ["HDDNNRuntime", "HDDNNONNX", "CZlib"]
+        ),
         .executableTarget(
             name: "hddnn",
             dependencies: [
                 "HDDNNRuntime",
                 "HDDNNONNX",
+                "HDDNNData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,6 +64,10 @@ let package = Package(
         .testTarget(
             name: "HDDNNONNXTests",
             dependencies: ["HDDNNONNX", "HDDNNRuntime", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        .testTarget(
+            name: "HDDNNDataTests",
+            dependencies: ["HDDNNData", "HDDNNONNX", "HDDNNRuntime", "CZlib", "hddnn"]
         ),
         .testTarget(
             name: "hddnnTests",
