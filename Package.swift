@@ -30,9 +30,10 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .target(name: "HDDNNKernels"),
         .target(
             name: "HDDNNRuntime",
-            dependencies: blasDependency
+            dependencies: blasDependency + ["HDDNNKernels"]
         ),
         .systemLibrary(
             name: "CZlib",

@@ -1,3 +1,4 @@
+import HDDNNKernels
 import HDDNNRuntime
 import Testing
 
@@ -30,11 +31,24 @@ import Testing
         cases.append(Case(batch: 1, inChannels: 1, outChannels: 1, groups: 1, h: 1, w: 17, k: (1, 5), pads: (0, 2, 0, 2)))
         cases.append(Case(batch: 3, inChannels: 16, outChannels: 32, groups: 1, h: 8, w: 8, k: (1, 1), pads: (0, 0, 0, 0)))
         cases.append(Case(batch: 1, inChannels: 5, outChannels: 5, groups: 5, h: 4, w: 4, k: (3, 3), stride: (2, 2)))
+        // K = 40 * 9 = 360 spans two K blocks; M = 24 and 32 columns per image give full tiles.
+        cases.append(Case(batch: 3, inChannels: 40, outChannels: 24, groups: 1, h: 8, w: 8, k: (3, 3)))
+        cases.append(Case(batch: 2, inChannels: 64, outChannels: 16, groups: 1, h: 1, w: 1, k: (3, 3)))
         return cases
+    }
+
+    /// Every instruction set this CPU can run, the portable one first.
+    static var tables: [KernelTable] {
+        let best = KernelTable.detected.isa.rawValue
+        return (0...best).map { KernelTable(isa: hddnn_isa(rawValue: $0)) }
     }
 
     @Test(arguments: [1, 2])
     func fastPathsMatchReference(threads: Int) {
+        for table in Self.tables { check(table: table, threads: threads) }
+    }
+
+    func check(table: KernelTable, threads: Int) {
         var rng = SplitMix64(seed: 7)
         for c in Self.cases {
             let g = c.geometry
@@ -43,23 +57,29 @@ import Testing
             let bias = (0..<c.outChannels).map { _ in rng.nextFloat() }
             let want = Conv2DKernel.reference(batch: c.batch, inChannels: c.inChannels, outChannels: c.outChannels,
                                               groups: c.groups, geometry: g, input: input, weights: weights, bias: bias)
+            // The epilogue: a residual and a ReLU, applied as the kernel stores.
+            let residual = (0..<want.count).map { _ in rng.nextFloat() }
+            let expected = zip(want, residual).map { max($0 + $1, 0) }
             let kernel = Conv2DKernel(inChannels: c.inChannels, outChannels: c.outChannels, groups: c.groups,
-                                      geometry: g, weights: weights, bias: bias)
+                                      geometry: g, weights: weights, bias: bias, activation: .relu, table: table)
             var got = [Float](repeating: .nan, count: want.count)
             input.withUnsafeBufferPointer { i in
-                got.withUnsafeMutableBufferPointer { o in
-                    kernel.run(batch: c.batch, input: i.baseAddress!, output: o.baseAddress!, context: ExecutionContext(threads: threads))
+                residual.withUnsafeBufferPointer { r in
+                    got.withUnsafeMutableBufferPointer { o in
+                        kernel.run(batch: c.batch, input: i.baseAddress!, output: o.baseAddress!, residual: r.baseAddress!,
+                                   context: ExecutionContext(threads: threads))
+                    }
                 }
             }
-            let worst = zip(got, want).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
-            #expect(worst < 1e-4, "\(c) [\(kernel.path)]: worst relative error \(worst)")
+            let worst = zip(got, expected).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
+            #expect(worst < 1e-4, "\(c) [\(kernel.path), \(table), \(threads) threads]: worst relative error \(worst)")
         }
     }
 
     @Test func pathSelection() {
         let pointwise = Conv2DKernel(inChannels: 4, outChannels: 8, groups: 1,
                                      geometry: WindowGeometry(inH: 4, inW: 4, kernelH: 1, kernelW: 1), weights: [], bias: nil)
-        #expect(pointwise.path == .pointwise)
+        #expect(pointwise.path == .gemm)
         let depthwise = Conv2DKernel(inChannels: 4, outChannels: 4, groups: 4,
                                      geometry: WindowGeometry(inH: 4, inW: 4, kernelH: 3, kernelW: 3, padTop: 1, padLeft: 1, padBottom: 1, padRight: 1),
                                      weights: [], bias: nil)

@@ -6,10 +6,16 @@ public struct SessionOptions: Sendable {
     /// (`BLAS.setThreads`), normally to the same number.
     public var threads: Int
     public var registry: OperatorRegistry
+    /// Which instruction set the engine's own kernels use (`.reference` forces the portable ones).
+    public var kernels: KernelTable
+    /// Apply `GraphOptimizer` (BatchNormalization folding, convolution epilogue fusion).
+    public var optimize: Bool
 
-    public init(threads: Int = 1, registry: OperatorRegistry = .standard) {
+    public init(threads: Int = 1, registry: OperatorRegistry = .standard, kernels: KernelTable = .detected, optimize: Bool = true) {
         self.threads = threads
         self.registry = registry
+        self.kernels = kernels
+        self.optimize = optimize
     }
 }
 
@@ -38,34 +44,39 @@ public final class InferenceSession: Sendable {
     private let outputSlots: [(name: String, slot: Int)]
     private let constantSlots: [(slot: Int, tensor: Tensor)]
 
-    public init(graph: Graph, options: SessionOptions = .init()) throws(EngineError) {
-        self.graph = graph
+    public init(graph original: Graph, options: SessionOptions = .init()) throws(EngineError) {
+        self.graph = original
         self.options = options
+        let graph = options.optimize ? GraphOptimizer.optimize(original) : original
         var slots: [String: Int] = [:]
         func slot(_ name: String) -> Int {
             if let s = slots[name] { return s }
             slots[name] = slots.count
             return slots.count - 1
         }
-        var available = Set<String>()
-        var constants: [(Int, Tensor)] = []
-        for (name, tensor) in graph.initializers.sorted(by: { $0.key < $1.key }) {
-            constants.append((slot(name), tensor))
-            available.insert(name)
-        }
+        let available = Set(graph.initializers.keys).union(graph.inputs.map(\.name))
         var inputs: [(ValueInfo, Int)] = []
         for info in graph.inputs where graph.initializers[info.name] == nil {
             inputs.append((info, slot(info.name)))
-            available.insert(info.name)
         }
 
         let ordered = try Self.topologicalOrder(graph.nodes, available: available)
         var compiled: [(Node, any Operator, [Int?], [Int?])] = []
+        var constantNames = Set<String>()
         for node in ordered {
-            let ctx = NodeContext(node: node, opset: graph.opsetVersion, constants: graph.initializers)
+            let ctx = NodeContext(node: node, opset: graph.opsetVersion, constants: graph.initializers, kernels: options.kernels)
             let op = try options.registry.compile(ctx)
-            compiled.append((node, op, node.inputs.map { $0.isEmpty ? nil : slot($0) }, node.outputs.map { $0.isEmpty ? nil : slot($0) }))
+            // Constants an operator packed at load are not fed to it again (nor kept alive for it).
+            let packed = op.prepackedInputs()
+            let inputSlots = node.inputs.enumerated().map { i, name -> Int? in
+                if name.isEmpty || (packed.contains(i) && graph.initializers[name] != nil) { return nil }
+                if graph.initializers[name] != nil { constantNames.insert(name) }
+                return slot(name)
+            }
+            compiled.append((node, op, inputSlots, node.outputs.map { $0.isEmpty ? nil : slot($0) }))
         }
+        for output in graph.outputs where graph.initializers[output.name] != nil { constantNames.insert(output.name) }
+        let constants = constantNames.sorted().map { (slot($0), graph.initializers[$0]!) }
         for output in graph.outputs where slots[output.name] == nil {
             throw .invalidGraph("graph output '\(output.name)' is produced by no node, input or initializer")
         }

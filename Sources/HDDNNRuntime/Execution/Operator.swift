@@ -11,10 +11,15 @@ public protocol Operator: Sendable {
     /// operators that do no multiply-accumulate work). Feeds `hddnn inspect`'s MACs per sample and
     /// the per-operator profile.
     func macs(inputShapes: [[Int]?], outputShapes: [[Int]]) -> Int
+
+    /// Inputs whose constant values the operator copied (packed) at load; the session passes
+    /// `nil` for them and does not keep the raw tensor alive for this operator.
+    func prepackedInputs() -> Set<Int>
 }
 
 extension Operator {
     public func macs(inputShapes: [[Int]?], outputShapes: [[Int]]) -> Int { 0 }
+    public func prepackedInputs() -> Set<Int> { [] }
 }
 
 /// The load-time view of a node that operator factories read.
@@ -24,6 +29,15 @@ public struct NodeContext: Sendable {
     public let opset: Int
     /// Values known at load time (initializers), so factories can prepack weights.
     public let constants: [String: Tensor]
+    /// The kernel table operators with their own kernels use.
+    public let kernels: KernelTable
+
+    public init(node: Node, opset: Int, constants: [String: Tensor], kernels: KernelTable = .detected) {
+        self.node = node
+        self.opset = opset
+        self.constants = constants
+        self.kernels = kernels
+    }
 
     public var opType: String { node.opType }
 

@@ -19,12 +19,13 @@ public struct OperatorRegistry: Sendable {
     }
 
     /// Operator types this registry can compile, sorted.
-    public var supportedOperators: [String] { entries.keys.sorted() }
+    public var supportedOperators: [String] { entries.keys.filter { !$0.contains(".") }.sorted() }
 
     /// Compiles one node, or refuses it.
     public func compile(_ ctx: NodeContext) throws(EngineError) -> any Operator {
         let node = ctx.node
-        guard node.domain.isEmpty || node.domain == "ai.onnx", let entry = entries[node.opType], ctx.opset >= entry.since else {
+        let key = node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : node.domain + "." + node.opType
+        guard let entry = entries[key], ctx.opset >= entry.since else {
             throw .unsupportedOperator(opType: node.opType, domain: node.domain, node: node.name, opset: ctx.opset)
         }
         do {
@@ -39,7 +40,8 @@ public struct OperatorRegistry: Sendable {
     /// The operators of the CNN classifiers PyTorch's exporter produces (see README, "Operators").
     public static let standard: OperatorRegistry = {
         var r = OperatorRegistry()
-        r.register("Conv") { try ConvOperator($0) }
+        r.register("Conv") { try ConvOperator($0, table: $0.kernels) }
+        r.register(GraphOptimizer.fusedDomain + ".FusedConv") { try ConvOperator($0, table: $0.kernels) }
         r.register("BatchNormalization") { try BatchNormalizationOperator($0) }
         r.register("Relu") { _ in ActivationOperator(name: "Relu", activation: .relu) }
         r.register("LeakyRelu") { ActivationOperator(name: "LeakyRelu", activation: .leakyRelu(alpha: try $0.float("alpha", default: 0.01))) }

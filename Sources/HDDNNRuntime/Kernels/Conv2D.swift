@@ -1,168 +1,149 @@
+import HDDNNKernels
+
 /// 2-D convolution over NCHW float tensors, with groups, dilations, strides and padding.
 ///
-/// Three paths, chosen per layer when the plan is made (`Conv2DKernel.init`):
-/// - **pointwise**: 1x1, stride 1, no padding: the input plane *is* the GEMM operand, no copy;
+/// Two paths, chosen when the plan is made (`Conv2DKernel.init`):
 /// - **depthwise**: one input and one output channel per group: a direct sliding-window loop,
 ///   since a GEMM with k = 9 wastes most of its time packing;
-/// - **im2col + GEMM**: everything else, one `sgemm` per image and group.
-/// `reference(...)` keeps the plain seven-loop definition that the fast paths are tested against.
+/// - **gemm**: everything else, as one packed GEMM per group over *all images of the batch*
+///   (N = batch x OH x OW), with the im2col matrix never built: the GEMM packs its B blocks
+///   straight from the input (`hddnn_gemm_b` kind 1). Batching the columns turns the late
+///   layers of ResNet-34 at 32x32 input (spatial 2x2 or 1x1) from matrix-vector products that
+///   stream every weight per image into real matrix products. Weights are packed once here.
+/// Bias, a residual tensor and a ReLU/Clip/LeakyReLU are applied as the GEMM stores its tiles.
+/// `reference(...)` keeps the plain seven-loop definition that both paths are tested against.
 public struct Conv2DKernel: Sendable {
-    public enum Path: String, Sendable { case pointwise, depthwise, im2col }
+    public enum Path: String, Sendable { case gemm, depthwise }
 
     public let inChannels: Int
     public let outChannels: Int
     public let groups: Int
     public let geometry: WindowGeometry
     public let path: Path
-    /// Weights laid out `[outChannels][inChannels/groups][kH][kW]`, the ONNX layout, which is
-    /// already the row-major `A` operand of the per-group GEMM.
+    /// Weights laid out `[outChannels][inChannels/groups][kH][kW]`, the ONNX layout (kept for the
+    /// depthwise path).
     public let weights: [Float]
     public let bias: [Float]?
     public let activation: Activation
+    /// Per group, the weights packed as the GEMM's left operand (gemm path only).
+    let packed: [PackedMatrix]
+    /// The instruction set of the kernels this convolution calls.
+    let table: KernelTable
 
     public init(inChannels: Int, outChannels: Int, groups: Int, geometry: WindowGeometry,
-                weights: [Float], bias: [Float]?, activation: Activation = .identity) {
+                weights: [Float], bias: [Float]?, activation: Activation = .identity, table: KernelTable = .detected) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.groups = groups
         self.geometry = geometry
-        self.weights = weights
         self.bias = bias
         self.activation = activation
-        let g = geometry
-        if g.kernelH == 1, g.kernelW == 1, g.strideH == 1, g.strideW == 1,
-           g.padTop == 0, g.padLeft == 0, g.padBottom == 0, g.padRight == 0 {
-            path = .pointwise
-        } else if groups == inChannels, groups == outChannels {
+        self.table = table
+        if groups == inChannels, groups == outChannels, !(geometry.kernelH == 1 && geometry.kernelW == 1) {
             path = .depthwise
+            self.weights = weights
+            packed = []
         } else {
-            path = .im2col
+            path = .gemm
+            self.weights = []
+            let mg = outChannels / groups
+            let k = inChannels / groups * geometry.kernelH * geometry.kernelW
+            packed = weights.isEmpty ? [] : weights.withUnsafeBufferPointer { w in
+                (0..<groups).map { g in PackedMatrix(table: table, rows: mg, columns: k, values: w.baseAddress! + g * mg * k, stride: k) }
+            }
         }
     }
 
-    /// Floats of scratch one worker needs (the im2col matrix of one group).
-    public var scratchCount: Int {
-        path == .im2col ? (inChannels / groups) * geometry.kernelH * geometry.kernelW * geometry.outH * geometry.outW : 0
+    private init(copying k: Conv2DKernel, geometry: WindowGeometry? = nil, activation: Activation? = nil) {
+        inChannels = k.inChannels; outChannels = k.outChannels; groups = k.groups
+        self.geometry = geometry ?? k.geometry
+        path = k.path; weights = k.weights; bias = k.bias; packed = k.packed; table = k.table
+        self.activation = activation ?? k.activation
     }
+
+    /// The same packed weights applied to another input size.
+    public func with(geometry: WindowGeometry) -> Conv2DKernel { Conv2DKernel(copying: self, geometry: geometry) }
+
+    /// The same kernel with another activation.
+    public func with(activation: Activation) -> Conv2DKernel { Conv2DKernel(copying: self, activation: activation) }
 
     /// Multiply-accumulates for one image.
     public var macsPerImage: Int {
         outChannels * geometry.outH * geometry.outW * (inChannels / groups) * geometry.kernelH * geometry.kernelW
     }
 
-    /// Convolves `batch` images from `input` into `output` (both NCHW, contiguous).
-    public func run(batch: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>, context: ExecutionContext) {
+    /// The activation as the GEMM epilogue can apply it, or nil when it must run separately.
+    var epilogue: (hddnn_activation, Float, Float)? {
+        switch activation {
+        case .identity: (HDDNN_ACT_NONE, 0, 0)
+        case .relu: (HDDNN_ACT_RELU, 0, 0)
+        case .clip(let lo, let hi): (HDDNN_ACT_CLIP, lo, hi)
+        case .leakyRelu(let alpha): (HDDNN_ACT_LEAKY_RELU, alpha, 0)
+        default: nil
+        }
+    }
+
+    /// Convolves `batch` images from `input` into `output` (both NCHW, contiguous), adding
+    /// `residual` (laid out like `output`) before the activation when given.
+    public func run(batch: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                    residual: UnsafePointer<Float>? = nil, context: ExecutionContext) {
         let g = geometry
         let inPlane = g.inH * g.inW
         let outPlane = g.outH * g.outW
-        let cg = inChannels / groups
-        let mg = outChannels / groups
         switch path {
         case .depthwise:
-            let sendIn = UnsafeSendable(input), sendOut = UnsafeSendable(output)
-            context.parallelFor(batch * outChannels) { job in
-                let c = job % outChannels
-                depthwisePlane(c: c, input: sendIn.pointer + job * inPlane, output: sendOut.pointer + job * outPlane)
-            }
-        case .pointwise, .im2col:
-            var scratch = [Float](repeating: 0, count: scratchCount)
+            let planes = batch * outChannels
+            let (act, lo, hi) = epilogue ?? (HDDNN_ACT_NONE, 0, 0)
+            let scratchCount = Int(hddnn_depthwise_scratch_count(Int32(g.inH), Int32(g.inW), Int32(g.padTop), Int32(g.padLeft),
+                                                                 Int32(g.padBottom), Int32(g.padRight)))
+            let workers = min(context.threads, max(1, planes / 16))
+            let pointers = UnsafeSendable((input, output, residual))
             weights.withUnsafeBufferPointer { w in
-                scratch.withUnsafeMutableBufferPointer { col in
-                    for n in 0..<batch {
-                        for grp in 0..<groups {
-                            let src = input + (n * inChannels + grp * cg) * inPlane
-                            let dst = output + (n * outChannels + grp * mg) * outPlane
-                            let b: UnsafePointer<Float>
-                            if path == .pointwise {
-                                b = src
-                            } else {
-                                Self.im2col(src, channels: cg, g, into: col.baseAddress!)
-                                b = UnsafePointer(col.baseAddress!)
-                            }
-                            BLAS.sgemm(m: mg, n: outPlane, k: cg * g.kernelH * g.kernelW,
-                                       a: w.baseAddress! + grp * mg * cg * g.kernelH * g.kernelW, lda: cg * g.kernelH * g.kernelW,
-                                       b: b, ldb: outPlane, c: dst, ldc: outPlane)
-                        }
-                        finish(output + n * outChannels * outPlane, planeSize: outPlane)
-                    }
-                }
-            }
-        }
-    }
-
-    /// Adds the bias and applies the activation to one image's output planes.
-    @inline(__always)
-    private func finish(_ out: UnsafeMutablePointer<Float>, planeSize: Int) {
-        if let bias {
-            for m in 0..<outChannels {
-                let b = bias[m]
-                let p = out + m * planeSize
-                for i in 0..<planeSize { p[i] += b }
-            }
-        }
-        activation.apply(out, count: outChannels * planeSize)
-    }
-
-    /// One channel of a depthwise convolution: for each kernel tap, add a shifted, scaled copy
-    /// of the input rows. The valid output columns of each tap are computed once per tap so the
-    /// inner loop has no bounds checks.
-    private func depthwisePlane(c: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
-        let g = geometry
-        let b = bias?[c] ?? 0
-        for i in 0..<(g.outH * g.outW) { output[i] = b }
-        weights.withUnsafeBufferPointer { wAll in
-            let w = wAll.baseAddress! + c * g.kernelH * g.kernelW
-            for kh in 0..<g.kernelH {
-                for kw in 0..<g.kernelW {
-                    let wv = w[kh * g.kernelW + kw]
-                    let colOffset = kw * g.dilationW - g.padLeft
-                    // ow valid when 0 <= ow*s + colOffset < inW.
-                    let owStart = colOffset >= 0 ? 0 : (-colOffset + g.strideW - 1) / g.strideW
-                    let owEnd = min(g.outW, g.inW - colOffset <= 0 ? 0 : (g.inW - colOffset - 1) / g.strideW + 1)
-                    if owStart >= owEnd { continue }
-                    for oh in 0..<g.outH {
-                        let ih = oh * g.strideH - g.padTop + kh * g.dilationH
-                        if ih < 0 || ih >= g.inH { continue }
-                        let src = input + ih * g.inW + colOffset
-                        let dst = output + oh * g.outW
-                        if g.strideW == 1 {
-                            for ow in owStart..<owEnd { dst[ow] += wv * src[ow] }
-                        } else {
-                            for ow in owStart..<owEnd { dst[ow] += wv * src[ow * g.strideW] }
+                bias.withUnsafeBufferPointerOrNil { b in
+                    let constants = UnsafeSendable((w.baseAddress!, b))
+                    context.parallelFor(workers) { worker in
+                        let (input, output, residual) = pointers.pointer
+                        let (w, b) = constants.pointer
+                        withUnsafeTemporaryAllocation(of: Float.self, capacity: scratchCount) { scratch in
+                            hddnn_depthwise(table.isa, input, Int32(planes * worker / workers), Int32(planes * (worker + 1) / workers),
+                                            Int32(outChannels), Int32(g.inH), Int32(g.inW), w, Int32(g.kernelH), Int32(g.kernelW),
+                                            Int32(g.strideH), Int32(g.strideW), Int32(g.dilationH), Int32(g.dilationW),
+                                            Int32(g.padTop), Int32(g.padLeft), Int32(g.padBottom), Int32(g.padRight),
+                                            Int32(g.outH), Int32(g.outW), b, residual, Int32(act.rawValue), lo, hi,
+                                            output, scratch.baseAddress!)
                         }
                     }
                 }
             }
-        }
-        activation.apply(output, count: g.outH * g.outW)
-    }
-
-    /// Unfolds `channels` input planes into the `[c][kh][kw] x [oh][ow]` matrix, zeros for padding.
-    static func im2col(_ src: UnsafePointer<Float>, channels: Int, _ g: WindowGeometry, into col: UnsafeMutablePointer<Float>) {
-        let outPlane = g.outH * g.outW
-        var row = 0
-        for c in 0..<channels {
-            let plane = src + c * g.inH * g.inW
-            for kh in 0..<g.kernelH {
-                for kw in 0..<g.kernelW {
-                    let dst = col + row * outPlane
-                    let colOffset = kw * g.dilationW - g.padLeft
-                    for oh in 0..<g.outH {
-                        let ih = oh * g.strideH - g.padTop + kh * g.dilationH
-                        let d = dst + oh * g.outW
-                        if ih < 0 || ih >= g.inH {
-                            d.update(repeating: 0, count: g.outW)
-                            continue
-                        }
-                        let s = plane + ih * g.inW
-                        for ow in 0..<g.outW {
-                            let iw = ow * g.strideW + colOffset
-                            d[ow] = (iw >= 0 && iw < g.inW) ? s[iw] : 0
-                        }
-                    }
-                    row += 1
+            if epilogue == nil { activation.apply(output, count: planes * outPlane) }
+        case .gemm:
+            let cg = inChannels / groups, mg = outChannels / groups
+            let (act, lo, hi) = epilogue ?? (HDDNN_ACT_NONE, 0, 0)
+            bias.withUnsafeBufferPointerOrNil { biasPointer in
+                for grp in 0..<groups {
+                    var b = hddnn_gemm_b()
+                    b.kind = 1
+                    b.data = input + grp * cg * inPlane
+                    b.channels = Int32(cg); b.height = Int32(g.inH); b.width = Int32(g.inW)
+                    b.kernel_h = Int32(g.kernelH); b.kernel_w = Int32(g.kernelW)
+                    b.stride_h = Int32(g.strideH); b.stride_w = Int32(g.strideW)
+                    b.dilation_h = Int32(g.dilationH); b.dilation_w = Int32(g.dilationW)
+                    b.pad_top = Int32(g.padTop); b.pad_left = Int32(g.padLeft)
+                    b.out_h = Int32(g.outH); b.out_w = Int32(g.outW)
+                    b.image_stride = inChannels * inPlane
+                    var c = hddnn_gemm_c()
+                    c.data = output + grp * mg * outPlane
+                    c.ldc = Int32(outPlane)
+                    c.cols_per_image = Int32(outPlane)
+                    c.image_stride = outChannels * outPlane
+                    c.bias = biasPointer.map { UnsafePointer($0 + grp * mg) }
+                    c.residual = residual.map { $0 + grp * mg * outPlane }
+                    c.activation = Int32(act.rawValue)
+                    c.lo = lo; c.hi = hi
+                    packed[grp].multiply(n: batch * outPlane, b: b, c: c, context: context)
                 }
             }
+            if epilogue == nil { activation.apply(output, count: batch * outChannels * outPlane) }
         }
     }
 
@@ -195,6 +176,14 @@ public struct Conv2DKernel: Sendable {
             }
         }
         return out
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    /// The array's base address, or nil.
+    func withUnsafeBufferPointerOrNil<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let self else { return body(nil) }
+        return self.withUnsafeBufferPointer { body($0.baseAddress) }
     }
 }
 

@@ -1,0 +1,117 @@
+// Depthwise convolution, one channel plane at a time (MobileNet's 3x3 layers).
+//
+// A GEMM is the wrong tool here: with one input channel per group, K = KH * KW = 9, and packing
+// would dominate. Instead the plane is copied into a zero-padded scratch and each output row is
+// a sum of KH * KW scaled, shifted input rows; the compiler vectorises the column loop for the
+// instruction set of each wrapper below.
+#include "hddnn_kernels.h"
+
+#include <string.h>
+
+size_t hddnn_depthwise_scratch_count(int H, int W, int pt, int pl, int pb, int pr) {
+    return (size_t)(H + pt + pb) * (W + pl + pr);
+}
+
+static inline __attribute__((always_inline)) void depthwise_body(
+    const float *in, int H, int W, const float *w, int KH, int KW, int sh, int sw, int dh, int dw,
+    int pt, int pl, int pb, int pr, int OH, int OW, float bias, const float *residual, int act, float lo, float hi,
+    float *out, float *pad) {
+    const int PW = W + pl + pr, PH = H + pt + pb;
+    memset(pad, 0, sizeof(float) * (size_t)pt * PW);
+    for (int h = 0; h < H; h++) {
+        float *row = pad + (size_t)(h + pt) * PW;
+        for (int i = 0; i < pl; i++) row[i] = 0.0f;
+        memcpy(row + pl, in + (size_t)h * W, sizeof(float) * W);
+        for (int i = pl + W; i < PW; i++) row[i] = 0.0f;
+    }
+    memset(pad + (size_t)(H + pt) * PW, 0, sizeof(float) * (size_t)(PH - H - pt) * PW);
+    for (int oh = 0; oh < OH; oh++) {
+        float *o = out + (size_t)oh * OW;
+        for (int ow = 0; ow < OW; ow++) o[ow] = bias;
+        for (int kh = 0; kh < KH; kh++) {
+            const float *src = pad + (size_t)(oh * sh + kh * dh) * PW;
+            for (int kw = 0; kw < KW; kw++) {
+                const float wv = w[kh * KW + kw];
+                const float *s = src + kw * dw;
+                if (sw == 1) {
+                    for (int ow = 0; ow < OW; ow++) o[ow] += wv * s[ow];
+                } else {
+                    for (int ow = 0; ow < OW; ow++) o[ow] += wv * s[ow * sw];
+                }
+            }
+        }
+        if (residual) {
+            const float *r = residual + (size_t)oh * OW;
+            for (int ow = 0; ow < OW; ow++) o[ow] += r[ow];
+        }
+        switch (act) {
+        case HDDNN_ACT_RELU: for (int ow = 0; ow < OW; ow++) o[ow] = o[ow] > 0.0f ? o[ow] : 0.0f; break;
+        case HDDNN_ACT_CLIP: for (int ow = 0; ow < OW; ow++) o[ow] = o[ow] < lo ? lo : (o[ow] > hi ? hi : o[ow]); break;
+        case HDDNN_ACT_LEAKY_RELU: for (int ow = 0; ow < OW; ow++) o[ow] = o[ow] < 0.0f ? lo * o[ow] : o[ow]; break;
+        default: break;
+        }
+    }
+}
+
+#define DEPTHWISE_ARGS const float *in, int H, int W, const float *w, int KH, int KW, int sh, int sw, int dh, int dw, \
+    int pt, int pl, int pb, int pr, int OH, int OW, float bias, const float *residual, int act, float lo, float hi, \
+    float *out, float *pad
+#define DEPTHWISE_PASS in, H, W, w, KH, KW, sh, sw, dh, dw, pt, pl, pb, pr, OH, OW, bias, residual, act, lo, hi, out, pad
+
+static void depthwise_generic(DEPTHWISE_ARGS) { depthwise_body(DEPTHWISE_PASS); }
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static void depthwise_avx2(DEPTHWISE_ARGS) { depthwise_body(DEPTHWISE_PASS); }
+__attribute__((target("avx512f"))) static void depthwise_avx512(DEPTHWISE_ARGS) { depthwise_body(DEPTHWISE_PASS); }
+#endif
+
+void hddnn_depthwise_plane(hddnn_isa isa, DEPTHWISE_ARGS) {
+#if defined(__x86_64__)
+    if (isa == HDDNN_ISA_AVX512) { depthwise_avx512(DEPTHWISE_PASS); return; }
+    if (isa == HDDNN_ISA_AVX2) { depthwise_avx2(DEPTHWISE_PASS); return; }
+#endif
+    (void)isa;
+    depthwise_generic(DEPTHWISE_PASS);
+}
+
+static inline float activate(float v, int act, float lo, float hi) {
+    switch (act) {
+    case HDDNN_ACT_RELU: return v > 0.0f ? v : 0.0f;
+    case HDDNN_ACT_CLIP: return v < lo ? lo : (v > hi ? hi : v);
+    case HDDNN_ACT_LEAKY_RELU: return v < 0.0f ? lo * v : v;
+    default: return v;
+    }
+}
+
+void hddnn_depthwise(hddnn_isa isa, const float *in, int plane_begin, int plane_end, int channels,
+                     int H, int W, const float *weights, int KH, int KW, int sh, int sw, int dh, int dw,
+                     int pt, int pl, int pb, int pr, int OH, int OW,
+                     const float *bias, const float *residual, int act, float lo, float hi, float *out, float *scratch) {
+    const long in_plane = (long)H * W, out_plane = (long)OH * OW;
+    const int direct = OW < 8;
+    for (int p = plane_begin; p < plane_end; p++) {
+        const int c = p % channels;
+        const float *src = in + p * in_plane, *w = weights + (long)c * KH * KW;
+        float *dst = out + p * out_plane;
+        const float *res = residual ? residual + p * out_plane : NULL;
+        const float b = bias ? bias[c] : 0.0f;
+        if (!direct) {
+            hddnn_depthwise_plane(isa, src, H, W, w, KH, KW, sh, sw, dh, dw, pt, pl, pb, pr, OH, OW,
+                                  b, res, act, lo, hi, dst, scratch);
+            continue;
+        }
+        for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++) {
+                float acc = b;
+                for (int kh = 0; kh < KH; kh++) {
+                    int ih = oh * sh - pt + kh * dh;
+                    if ((unsigned)ih >= (unsigned)H) continue;
+                    for (int kw = 0; kw < KW; kw++) {
+                        int iw = ow * sw - pl + kw * dw;
+                        if ((unsigned)iw < (unsigned)W) acc += w[kh * KW + kw] * src[ih * W + iw];
+                    }
+                }
+                if (res) acc += res[oh * OW + ow];
+                dst[oh * OW + ow] = activate(acc, act, lo, hi);
+            }
+    }
+}

@@ -1,0 +1,113 @@
+// HDDNN's own CPU kernels, in C so that each can carry per-function instruction-set attributes
+// (AVX-512, AVX2+FMA) chosen at run time, without build flags: the package stays portable and a
+// generic version remains the reference. Modelled on ONNX Runtime's MLAS: a kernel table filled
+// once from the detected CPU features (`hddnn_cpu_isa`), packed weights prepared at load.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Instruction sets the kernels are specialised for, best last.
+typedef enum {
+    HDDNN_ISA_GENERIC = 0,
+    HDDNN_ISA_AVX2 = 1,     // AVX2 + FMA
+    HDDNN_ISA_AVX512 = 2,   // AVX-512F
+} hddnn_isa;
+
+/// The best instruction set this CPU and OS support (CPUID and XGETBV, via the compiler's builtins).
+hddnn_isa hddnn_cpu_isa(void);
+
+/// Rows of A (and columns of B) one micro-kernel call computes for `isa`.
+int hddnn_gemm_mr(hddnn_isa isa);
+int hddnn_gemm_nr(hddnn_isa isa);
+/// Depth (K) of one packed B block.
+int hddnn_gemm_kc(hddnn_isa isa);
+
+/// Floats needed for A (M x K) packed for `isa`.
+size_t hddnn_gemm_packed_a_count(hddnn_isa isa, int M, int K);
+/// Packs row-major A (M x K, row stride lda) into MR-row panels, zero-padded, for `isa`.
+void hddnn_gemm_pack_a(hddnn_isa isa, int M, int K, const float *A, int lda, float *packed);
+
+/// Where the B operand (K x N) comes from.
+typedef struct {
+    /// 0: a row-major matrix `data` with row stride `ldb`.
+    /// 1: the implicit im2col matrix of an NCHW convolution input: row k = (c, kh, kw),
+    ///    column n = (image, oh, ow); padding reads as zero. No im2col buffer is ever built.
+    int kind;
+    const float *data;
+    int ldb;
+    int channels, height, width;           // input planes of this group (channels = C_in / groups)
+    int kernel_h, kernel_w, stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left;
+    int out_h, out_w;
+    long image_stride;                     // floats between images in `data` (C_in * H * W)
+} hddnn_gemm_b;
+
+/// Activations applied in the store of the last K block.
+typedef enum {
+    HDDNN_ACT_NONE = 0,
+    HDDNN_ACT_RELU = 1,
+    HDDNN_ACT_CLIP = 2,          // min(max(x, lo), hi)
+    HDDNN_ACT_LEAKY_RELU = 3,    // x < 0 ? lo * x : x
+} hddnn_activation;
+
+/// Where C (M x N) goes. Column n belongs to image n / cols_per_image at position
+/// n % cols_per_image; element (m, n) is at data[image * image_stride + m * ldc + position]
+/// (a plain matrix: cols_per_image = N, image_stride = 0). The epilogue adds a per-row bias,
+/// then a residual tensor laid out like C, then applies the activation.
+typedef struct {
+    float *data;
+    int ldc;
+    int cols_per_image;
+    long image_stride;
+    const float *bias;            // M values, or NULL
+    const float *residual;        // same layout as C, or NULL
+    int activation;
+    float lo, hi;
+} hddnn_gemm_c;
+
+/// Floats of workspace one `hddnn_gemm` call needs (one packed B block).
+size_t hddnn_gemm_workspace_count(hddnn_isa isa);
+
+/// C[m_begin..<m_end, n_begin..<n_end] = packedA x B (+ bias + residual, activation).
+/// `n_begin` must be a multiple of NR and `m_begin` of MR, so that threads can split the work
+/// (by columns when N is wide, by rows when it is narrow) without sharing anything but A.
+void hddnn_gemm(hddnn_isa isa, int M, int N, int K, const float *packed_a, const hddnn_gemm_b *b,
+                const hddnn_gemm_c *c, int m_begin, int m_end, int n_begin, int n_end, float *workspace);
+
+#ifdef __cplusplus
+}
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Floats of scratch `hddnn_depthwise_plane` needs: the zero-padded input plane.
+size_t hddnn_depthwise_scratch_count(int H, int W, int pad_top, int pad_left, int pad_bottom, int pad_right);
+
+/// One channel of a depthwise convolution, `out = act(bias + residual + conv(in, w))`.
+/// The plane is first copied into a zero-padded scratch so the inner loop has no bounds checks
+/// and vectorises over output columns.
+void hddnn_depthwise_plane(hddnn_isa isa, const float *in, int H, int W, const float *w, int KH, int KW,
+                           int stride_h, int stride_w, int dilation_h, int dilation_w,
+                           int pad_top, int pad_left, int pad_bottom, int pad_right, int OH, int OW,
+                           float bias, const float *residual, int activation, float lo, float hi,
+                           float *out, float *scratch);
+
+/// Planes `plane_begin..<plane_end` (plane = image * channels + c) of a depthwise convolution;
+/// `weights` holds KH * KW values per channel, `bias` one per channel (or NULL), `residual` is
+/// laid out like `out` (or NULL). Small planes (the 2x2 and 1x1 of late MobileNet layers at 32x32
+/// input) take a direct path without the padded copy, whose cost would dominate.
+void hddnn_depthwise(hddnn_isa isa, const float *in, int plane_begin, int plane_end, int channels,
+                     int H, int W, const float *weights, int KH, int KW,
+                     int stride_h, int stride_w, int dilation_h, int dilation_w,
+                     int pad_top, int pad_left, int pad_bottom, int pad_right, int OH, int OW,
+                     const float *bias, const float *residual, int activation, float lo, float hi,
+                     float *out, float *scratch);
+
+#ifdef __cplusplus
+}
+#endif
