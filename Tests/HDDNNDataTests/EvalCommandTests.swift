@@ -70,6 +70,14 @@ import Testing
         }
     }
 
+    @Test func helpReadsLikeTheCommand() throws {
+        let r = try Self.hddnn(["eval", "--help"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("OVERVIEW: Measure a model's accuracy and speed on a data set's test split."))
+        #expect(r.stdout.contains("--dataset <dataset>"))
+        #expect(r.stdout.contains("(values: fashion-mnist, cifar100)"))
+    }
+
     @Test(.enabled(if: FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory + "/t10k-images-idx3-ubyte.gz")))
     func shortRunOnTheRealTestSplit() throws {
         let dir = try TestFiles.folder()

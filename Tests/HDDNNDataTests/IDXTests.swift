@@ -107,7 +107,7 @@ struct IDXTests {
         guard case .truncated(_, 3, 2)? = Self.error(images: Array(Self.goodImages.dropLast(100))) else { Issue.record("short data accepted"); return }
         guard case .truncated(_, 3, 2)? = Self.error(images: Array(Self.goodImages.dropLast(100)), gzip: false) else { Issue.record("short data accepted"); return }
         guard case .trailingData(_, 3)? = Self.error(labels: Self.goodLabels + [7]) else { Issue.record("extra label accepted"); return }
-        guard case .truncated? = Self.error(images: Array(Self.goodImages.prefix(9))) else { Issue.record("cut header accepted"); return }
+        guard case .truncatedHeader? = Self.error(images: Array(Self.goodImages.prefix(9))) else { Issue.record("cut header accepted"); return }
     }
 
     @Test func truncatedGzipOfAnIDXFile() {

@@ -180,4 +180,22 @@ struct ShippedModelTests {
             try upper.card.checkRefines(coarse: end.card)
         }
     }
+
+    /// Every card training/train.py has written into the repository decodes and is consistent,
+    /// including the paper models' cards whose ONNX files are too large to ship.
+    @Test func everyCommittedCardDecodes() throws {
+        let runs = Self.models.deletingLastPathComponent().appendingPathComponent("training/runs")
+        var cards = [URL]()
+        for dir in [Self.models, runs] {
+            guard let walk = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil) else { continue }
+            for case let url as URL in walk where url.lastPathComponent.hasSuffix(".card.json") { cards.append(url) }
+        }
+        #expect(cards.count >= 3)
+        for url in cards {
+            let card = try ModelCard.read(from: url)
+            try card.validateFields()
+            #expect(card.taxonomy == .fashionMNIST, "\(url.lastPathComponent)")
+            #expect(card.metrics?.coarseAccuracy != nil, "\(url.lastPathComponent)")
+        }
+    }
 }

@@ -14,6 +14,8 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
     case unexpectedShape(path: String, expected: String, got: [Int])
     /// The image and label files disagree on how many samples there are.
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
+    /// The file ends inside its IDX header.
+    case truncatedHeader(path: String)
     /// The data ends before the header's item count is reached.
     case truncated(path: String, expectedItems: Int, gotItems: Int)
     /// Bytes follow the last item the header announces.
@@ -41,6 +43,8 @@ public enum DatasetError: Error, Sendable, Equatable, CustomStringConvertible {
             "\(path): IDX dimensions \(got), expected \(expected); the file belongs to another data set or is corrupt"
         case let .countMismatch(images, imageCount, labels, labelCount):
             "\(images) holds \(imageCount) images but \(labels) holds \(labelCount) labels; the two files come from different splits or data sets"
+        case let .truncatedHeader(path):
+            "\(path) ends inside its IDX header; the file is truncated, download or copy it again"
         case let .truncated(path, expected, got):
             "\(path) is truncated: the header announces \(expected) items but the data ends after \(got); download or copy it again"
         case let .trailingData(path, items):

@@ -33,7 +33,7 @@ public final class IDXReader {
         guard magic[2] == 0x08 else { throw .unsupportedElementType(path: stream.path, code: magic[2]) }
         let rank = Int(magic[3])
         let raw = try stream.read(upTo: 4 * rank)
-        guard raw.count == 4 * rank else { throw .truncated(path: stream.path, expectedItems: 0, gotItems: 0) }
+        guard raw.count == 4 * rank else { throw .truncatedHeader(path: stream.path) }
         dimensions = (0..<rank).map { i in raw[4 * i ..< 4 * i + 4].reduce(0) { $0 << 8 | Int($1) } }
         var size = 1
         for d in dimensions.dropFirst() {
