@@ -9,7 +9,8 @@
 #include <string.h>
 
 size_t hddnn_depthwise_scratch_count(int H, int W, int pt, int pl, int pb, int pr) {
-    return (size_t)(H + pt + pb) * (W + pl + pr);
+    // The padded plane, plus (for the flat stride-1 path) an output plane at the padded width.
+    return (size_t)(H + pt + pb) * (W + pl + pr) * 2 + 64;
 }
 
 static inline __attribute__((always_inline)) void depthwise_body(
@@ -25,6 +26,36 @@ static inline __attribute__((always_inline)) void depthwise_body(
         for (int i = pl + W; i < PW; i++) row[i] = 0.0f;
     }
     memset(pad + (size_t)(H + pt) * PW, 0, sizeof(float) * (size_t)(PH - H - pt) * PW);
+    if (sh == 1 && sw == 1) {
+        // Stride 1: compute every output row at the padded width in one flat sweep per tap
+        // (out[i] += w * pad[tap_offset + i], i over OH * PW), so even a 4x4 plane is a few
+        // long vector loops; the PW - OW extra columns per row are discarded when copying out.
+        float *restrict flat = pad + (size_t)PH * PW;
+        const int n = (OH - 1) * PW + OW;
+        for (int i = 0; i < n; i++) flat[i] = bias;
+        for (int kh = 0; kh < KH; kh++)
+            for (int kw = 0; kw < KW; kw++) {
+                const float wv = w[kh * KW + kw];
+                const float *restrict src = pad + (size_t)kh * dh * PW + kw * dw;
+                for (int i = 0; i < n; i++) flat[i] += wv * src[i];
+            }
+        for (int oh = 0; oh < OH; oh++) {
+            float *o = out + (size_t)oh * OW;
+            const float *f = flat + (size_t)oh * PW;
+            const float *r = residual ? residual + (size_t)oh * OW : NULL;
+            for (int ow = 0; ow < OW; ow++) {
+                float v = f[ow] + (r ? r[ow] : 0.0f);
+                switch (act) {
+                case HDDNN_ACT_RELU: v = v > 0.0f ? v : 0.0f; break;
+                case HDDNN_ACT_CLIP: v = v < lo ? lo : (v > hi ? hi : v); break;
+                case HDDNN_ACT_LEAKY_RELU: v = v < 0.0f ? lo * v : v; break;
+                default: break;
+                }
+                o[ow] = v;
+            }
+        }
+        return;
+    }
     for (int oh = 0; oh < OH; oh++) {
         float *o = out + (size_t)oh * OW;
         for (int ow = 0; ow < OW; ow++) o[ow] = bias;
@@ -87,7 +118,7 @@ void hddnn_depthwise(hddnn_isa isa, const float *in, int plane_begin, int plane_
                      int pt, int pl, int pb, int pr, int OH, int OW,
                      const float *bias, const float *residual, int act, float lo, float hi, float *out, float *scratch) {
     const long in_plane = (long)H * W, out_plane = (long)OH * OW;
-    const int direct = OW < 8;
+    const int direct = OW < 4 || (OW < 8 && !(sh == 1 && sw == 1));
     for (int p = plane_begin; p < plane_end; p++) {
         const int c = p % channels;
         const float *src = in + p * in_plane, *w = weights + (long)c * KH * KW;

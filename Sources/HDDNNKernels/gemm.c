@@ -286,13 +286,63 @@ static inline __attribute__((always_inline)) void narrow_body(int kc, int mr, co
         for (int j = 0; j < NARROW; j++) tile[r * NARROW + j] = acc[r][j];
 }
 
-static void narrow_generic(int kc, int mr, const float *a, const float *b, float *tile) { narrow_body(kc, mr, a, b, tile); }
+static void narrow_generic(int kc, int mr, int cols, const float *a, const float *b, float *tile) { (void)cols; narrow_body(kc, mr, a, b, tile); }
 #if HDDNN_X86
-__attribute__((target("avx2,fma"))) static void narrow_avx2(int kc, int mr, const float *a, const float *b, float *tile) {
+__attribute__((target("avx2,fma"))) static void narrow_avx2(int kc, int mr, int cols, const float *a, const float *b, float *tile) {
+    (void)cols;
     if (mr == 6) narrow_body(kc, 6, a, b, tile); else narrow_body(kc, mr, a, b, tile);
 }
-__attribute__((target("avx512f"))) static void narrow_avx512(int kc, int mr, const float *a, const float *b, float *tile) {
-    if (mr == 8) narrow_body(kc, 8, a, b, tile); else narrow_body(kc, mr, a, b, tile);
+// MR = 8: one ymm holds a k-step of a panel. One column is a chain of FMAs, so it is split over
+// four accumulators (k unrolled by 4); several columns are independent chains already.
+__attribute__((target("avx2,fma"))) static void narrow_avx512(int kc, int mr, int cols, const float *a, const float *b, float *tile) {
+    if (mr != 8) { narrow_body(kc, mr, a, b, tile); return; }
+    __m256 acc[NARROW];
+    for (int j = 0; j < NARROW; j++) acc[j] = _mm256_setzero_ps();
+    int k = 0;
+    if (cols == 1) {
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        for (; k + 4 <= kc; k += 4) {
+            // A streams from L3; the hardware prefetcher alone leaves this loop latency-bound.
+            _mm_prefetch((const char *)(a + (k + 64) * 8), _MM_HINT_T0);
+            _mm_prefetch((const char *)(a + (k + 66) * 8), _MM_HINT_T0);
+            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + (k + 0) * 8), _mm256_broadcast_ss(b + (k + 0) * NARROW), s0);
+            s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + (k + 1) * 8), _mm256_broadcast_ss(b + (k + 1) * NARROW), s1);
+            s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + (k + 2) * 8), _mm256_broadcast_ss(b + (k + 2) * NARROW), s2);
+            s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + (k + 3) * 8), _mm256_broadcast_ss(b + (k + 3) * NARROW), s3);
+        }
+        for (; k < kc; k++) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + k * 8), _mm256_broadcast_ss(b + k * NARROW), s0);
+        acc[0] = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+    } else if (cols <= 4) {
+        // Two banks of accumulators (even and odd k) so each column has two FMA chains.
+        __m256 odd[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+        for (; k + 2 <= kc; k += 2) {
+            _mm_prefetch((const char *)(a + (k + 64) * 8), _MM_HINT_T0);
+            __m256 a0 = _mm256_loadu_ps(a + k * 8), a1 = _mm256_loadu_ps(a + (k + 1) * 8);
+            const float *b0 = b + (size_t)k * NARROW, *b1 = b0 + NARROW;
+            for (int j = 0; j < 4; j++) {
+                acc[j] = _mm256_fmadd_ps(a0, _mm256_broadcast_ss(b0 + j), acc[j]);
+                odd[j] = _mm256_fmadd_ps(a1, _mm256_broadcast_ss(b1 + j), odd[j]);
+            }
+        }
+        for (; k < kc; k++) {
+            __m256 av = _mm256_loadu_ps(a + k * 8);
+            for (int j = 0; j < 4; j++) acc[j] = _mm256_fmadd_ps(av, _mm256_broadcast_ss(b + (size_t)k * NARROW + j), acc[j]);
+        }
+        for (int j = 0; j < 4; j++) acc[j] = _mm256_add_ps(acc[j], odd[j]);
+    } else {
+        for (; k < kc; k++) {
+            if ((k & 1) == 0) _mm_prefetch((const char *)(a + (k + 64) * 8), _MM_HINT_T0);
+            __m256 av = _mm256_loadu_ps(a + k * 8);
+            const float *bk = b + (size_t)k * NARROW;
+            for (int j = 0; j < NARROW; j++) acc[j] = _mm256_fmadd_ps(av, _mm256_broadcast_ss(bk + j), acc[j]);
+        }
+    }
+    // acc[j] holds column j for rows 0..7; the tile is row-major [8][NARROW].
+    float col[8];
+    for (int j = 0; j < NARROW; j++) {
+        _mm256_storeu_ps(col, acc[j]);
+        for (int r = 0; r < 8; r++) tile[r * NARROW + j] = col[r];
+    }
 }
 #endif
 
@@ -302,7 +352,7 @@ static void gemm_narrow(hddnn_isa isa, int M, int N, int K, const float *packed_
     column_map map;
     float tile[8 * NARROW];
     map_columns(b, N, 0, NARROW, &map);
-    void (*kernel)(int, int, const float *, const float *, float *) = narrow_generic;
+    void (*kernel)(int, int, int, const float *, const float *, float *) = narrow_generic;
 #if HDDNN_X86
     if (isa == HDDNN_ISA_AVX512) kernel = narrow_avx512;
     else if (isa == HDDNN_ISA_AVX2) kernel = narrow_avx2;
@@ -311,7 +361,7 @@ static void gemm_narrow(hddnn_isa isa, int M, int N, int K, const float *packed_
         int kc = K - k0 < kcmax ? K - k0 : kcmax;
         pack_b(b, N, 0, NARROW, k0, kc, &map, workspace);
         for (int p = p_begin; p < p_end; p++) {
-            kernel(kc, mr, packed_a + ((size_t)p * K + k0) * mr, workspace, tile);
+            kernel(kc, mr, N, packed_a + ((size_t)p * K + k0) * mr, workspace, tile);
             store_tile(tile, mr, NARROW, p * mr, M, 0, N, c, k0 == 0, k0 + kc >= K);
         }
     }

@@ -64,6 +64,44 @@ public struct Conv2DKernel: Sendable {
     /// The same packed weights applied to another input size.
     public func with(geometry: WindowGeometry) -> Conv2DKernel { Conv2DKernel(copying: self, geometry: geometry) }
 
+    private init(trimming k: Conv2DKernel, geometry: WindowGeometry, packed: [PackedMatrix]) {
+        inChannels = k.inChannels; outChannels = k.outChannels; groups = k.groups
+        self.geometry = geometry
+        path = k.path; weights = k.weights; bias = k.bias; table = k.table; activation = k.activation
+        self.packed = packed
+    }
+
+    /// Kernel rows and columns that read real input for at least one output position.
+    static func usefulTaps(_ g: WindowGeometry) -> (rows: ClosedRange<Int>, columns: ClosedRange<Int>)? {
+        func useful(_ k: Int, out: Int, stride: Int, pad: Int, dilation: Int, input: Int) -> Bool {
+            (0..<out).contains { o in (0..<input).contains(o * stride - pad + k * dilation) }
+        }
+        let rows = (0..<g.kernelH).filter { useful($0, out: g.outH, stride: g.strideH, pad: g.padTop, dilation: g.dilationH, input: g.inH) }
+        let cols = (0..<g.kernelW).filter { useful($0, out: g.outW, stride: g.strideW, pad: g.padLeft, dilation: g.dilationW, input: g.inW) }
+        guard let r0 = rows.first, let r1 = rows.last, let c0 = cols.first, let c1 = cols.last else { return nil }
+        return (r0...r1, c0...c1)
+    }
+
+    /// For a GEMM convolution whose input is so small that some kernel taps only ever read
+    /// padding (a 3x3, pad-1 convolution on a 1x1 input reads only its centre), the same
+    /// convolution with those taps removed: the same output, up to 9x less work and weight traffic.
+    /// Returns `self` when every tap is useful.
+    public func trimmed() -> Conv2DKernel {
+        let g = geometry
+        guard path == .gemm, g.kernelH * g.kernelW > 1, let (rows, cols) = Self.usefulTaps(g),
+              rows.count < g.kernelH || cols.count < g.kernelW else { return self }
+        var t = WindowGeometry(inH: g.inH, inW: g.inW, kernelH: rows.count, kernelW: cols.count,
+                               strideH: g.strideH, strideW: g.strideW, dilationH: g.dilationH, dilationW: g.dilationW,
+                               padTop: g.padTop - rows.lowerBound * g.dilationH, padLeft: g.padLeft - cols.lowerBound * g.dilationW,
+                               padBottom: 0, padRight: 0)
+        t.outH = g.outH
+        t.outW = g.outW
+        let cg = inChannels / groups
+        var keep = [Int]()
+        for c in 0..<cg { for kh in rows { for kw in cols { keep.append((c * g.kernelH + kh) * g.kernelW + kw) } } }
+        return Conv2DKernel(trimming: self, geometry: t, packed: packed.map { $0.selectingColumns(keep) })
+    }
+
     /// The same kernel with another activation.
     public func with(activation: Activation) -> Conv2DKernel { Conv2DKernel(copying: self, activation: activation) }
 

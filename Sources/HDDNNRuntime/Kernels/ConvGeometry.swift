@@ -3,7 +3,7 @@
 /// 1-D operators are run as 2-D with a height of 1. Output size follows the ONNX rule
 /// `out = floor((in + pad_begin + pad_end - dilation * (kernel - 1) - 1) / stride) + 1`
 /// (with `ceil` instead of `floor` for pooling's `ceil_mode`).
-public struct WindowGeometry: Sendable, Equatable, CustomStringConvertible {
+public struct WindowGeometry: Sendable, Hashable, CustomStringConvertible {
     public var inH: Int, inW: Int
     public var outH: Int, outW: Int
     public var kernelH: Int, kernelW: Int

@@ -43,6 +43,33 @@ public struct PackedMatrix: Sendable {
         }
     }
 
+    private init(table: KernelTable, rows: Int, columns: Int, storage: [Float]) {
+        self.table = table
+        self.rows = rows
+        self.columns = columns
+        self.storage = storage
+    }
+
+    /// The same matrix restricted to the given columns (in order), repacked: used to drop the
+    /// kernel taps of a convolution that only ever read padding.
+    public func selectingColumns(_ keep: [Int]) -> PackedMatrix {
+        let mr = table.mr
+        let panels = (rows + mr - 1) / mr
+        var out = [Float](repeating: 0, count: panels * mr * keep.count)
+        storage.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for p in 0..<panels {
+                    for (newK, oldK) in keep.enumerated() {
+                        let from = src.baseAddress! + (p * columns + oldK) * mr
+                        let to = dst.baseAddress! + (p * keep.count + newK) * mr
+                        to.update(from: from, count: mr)
+                    }
+                }
+            }
+        }
+        return PackedMatrix(table: table, rows: rows, columns: keep.count, storage: out)
+    }
+
     /// `C = self x B` with the epilogue in `c`, spread over the context's threads: by column
     /// panels when B is wide, by row panels when it is narrow (late layers at batch 1).
     func multiply(n: Int, b: hddnn_gemm_b, c: hddnn_gemm_c, context: ExecutionContext) {

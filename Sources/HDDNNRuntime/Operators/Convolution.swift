@@ -11,6 +11,8 @@ struct ConvOperator: Operator {
     /// The kernel with constant weights already packed; its geometry is replaced per input size.
     let prepared: Conv2DKernel?
     let weightShape: [Int]?
+    /// Trimmed kernels by input geometry (see `Conv2DKernel.trimmed`), made on first use.
+    let trimmedCache = TrimmedKernelCache()
 
     init(_ ctx: NodeContext, table: KernelTable = .detected) throws(EngineError) {
         window = try WindowAttributes(ctx, allowsCeilMode: false)
@@ -56,7 +58,7 @@ struct ConvOperator: Operator {
         let kernel: Conv2DKernel
         if let prepared, let weightShape {
             kernel = try self.kernel(x: x.shape, weightShape: weightShape, biasShape: prepared.bias.map { [$0.count] }) { g in
-                prepared.with(geometry: g)
+                trimmedCache.kernel(for: g) { prepared.with(geometry: g).trimmed() }
             }
         } else {
             let w = try inputs.required(1, "Conv").requireFloat("Conv")
@@ -121,5 +123,19 @@ struct ConvOperator: Operator {
     func macs(inputShapes: [[Int]?], outputShapes: [[Int]]) -> Int {
         guard let w = inputShapes[1] ?? weightShape, let out = outputShapes.first else { return 0 }
         return Shape.count(out) * Shape.count(Array(w[1...]))
+    }
+}
+
+import Synchronization
+
+/// Kernels specialised to an input size, built once per size and shared by concurrent runs.
+final class TrimmedKernelCache: Sendable {
+    private let kernels = Mutex<[WindowGeometry: Conv2DKernel]>([:])
+
+    func kernel(for geometry: WindowGeometry, make: () -> Conv2DKernel) -> Conv2DKernel {
+        if let k = kernels.withLock({ $0[geometry] }) { return k }
+        let k = make()
+        kernels.withLock { $0[geometry] = k }
+        return k
     }
 }
