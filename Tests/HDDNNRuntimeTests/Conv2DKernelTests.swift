@@ -34,6 +34,8 @@ import Testing
         // K = 40 * 9 = 360 spans two K blocks; M = 24 and 32 columns per image give full tiles.
         cases.append(Case(batch: 3, inChannels: 40, outChannels: 24, groups: 1, h: 8, w: 8, k: (3, 3)))
         cases.append(Case(batch: 2, inChannels: 64, outChannels: 16, groups: 1, h: 1, w: 1, k: (3, 3)))
+        // Odd output sizes leave partial Winograd tiles; 20 channels exercise partial GEMM panels.
+        cases.append(Case(batch: 2, inChannels: 20, outChannels: 20, groups: 1, h: 7, w: 9, k: (3, 3)))
         return cases
     }
 
@@ -50,7 +52,10 @@ import Testing
 
     func check(table: KernelTable, threads: Int) {
         var rng = SplitMix64(seed: 7)
-        for c in Self.cases {
+        // Every case once as planned; the 3x3 stride-1 ones once more through Winograd F(2x2, 3x3).
+        let runs = Self.cases.map { ($0, false) }
+            + Self.cases.filter { Conv2DKernel.winogradApplies(groups: $0.groups, geometry: $0.geometry) }.map { ($0, true) }
+        for (c, winograd) in runs {
             let g = c.geometry
             let input = (0..<(c.batch * c.inChannels * c.h * c.w)).map { _ in rng.nextFloat() }
             let weights = (0..<(c.outChannels * c.inChannels / c.groups * c.k.0 * c.k.1)).map { _ in rng.nextFloat() }
@@ -61,7 +66,7 @@ import Testing
             let residual = (0..<want.count).map { _ in rng.nextFloat() }
             let expected = zip(want, residual).map { max($0 + $1, 0) }
             let kernel = Conv2DKernel(inChannels: c.inChannels, outChannels: c.outChannels, groups: c.groups,
-                                      geometry: g, weights: weights, bias: bias, activation: .relu, table: table)
+                                      geometry: g, weights: weights, bias: bias, activation: .relu, table: table, winograd: winograd)
             var got = [Float](repeating: .nan, count: want.count)
             input.withUnsafeBufferPointer { i in
                 residual.withUnsafeBufferPointer { r in

@@ -108,6 +108,19 @@ void hddnn_depthwise(hddnn_isa isa, const float *in, int plane_begin, int plane_
                      const float *bias, const float *residual, int activation, float lo, float hi,
                      float *out, float *scratch);
 
+/// Winograd F(2x2, 3x3) (winograd.c). Weights w (M x C x 3 x 3) become 16 matrices U_xi
+/// (M x C, xi = 4 * i + j), stored one after another.
+void hddnn_winograd_weights(int M, int C, const float *w, float *u);
+/// Input tiles `tile_begin..<tile_begin + tile_count` (tile = image, tile row, tile column) into
+/// 16 matrices V_xi of C x tile_count, stored one after another.
+void hddnn_winograd_input(const float *in, int C, int H, int W, long image_stride, int pad_top, int pad_left,
+                          int tiles_h, int tiles_w, long tile_begin, int tile_count, float *v);
+/// 16 products M_xi (M x tile_count, one after another) back to output tiles in NCHW `out`,
+/// with bias, residual (laid out like out) and activation.
+void hddnn_winograd_output(const float *mm, int M, int OH, int OW, int tiles_h, int tiles_w, long tile_begin,
+                           int tile_count, float *out, const float *bias, const float *residual,
+                           int activation, float lo, float hi);
+
 #ifdef __cplusplus
 }
 #endif

@@ -63,8 +63,10 @@ public final class InferenceSession: Sendable {
         let ordered = try Self.topologicalOrder(graph.nodes, available: available)
         var compiled: [(Node, any Operator, [Int?], [Int?])] = []
         var constantNames = Set<String>()
+        let hints = ShapeHints.propagate(graph)
         for node in ordered {
-            let ctx = NodeContext(node: node, opset: graph.opsetVersion, constants: graph.initializers, kernels: options.kernels)
+            let ctx = NodeContext(node: node, opset: graph.opsetVersion, constants: graph.initializers, kernels: options.kernels,
+                                  shapeHints: hints)
             let op = try options.registry.compile(ctx)
             // Constants an operator packed at load are not fed to it again (nor kept alive for it).
             let packed = op.prepackedInputs()

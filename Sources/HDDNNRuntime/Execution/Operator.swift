@@ -31,12 +31,22 @@ public struct NodeContext: Sendable {
     public let constants: [String: Tensor]
     /// The kernel table operators with their own kernels use.
     public let kernels: KernelTable
+    /// Statically known shapes of values (see `ShapeHints`), for choosing algorithms at load.
+    public let shapeHints: [String: [Int?]]
 
-    public init(node: Node, opset: Int, constants: [String: Tensor], kernels: KernelTable = .detected) {
+    public init(node: Node, opset: Int, constants: [String: Tensor], kernels: KernelTable = .detected,
+                shapeHints: [String: [Int?]] = [:]) {
         self.node = node
         self.opset = opset
         self.constants = constants
         self.kernels = kernels
+        self.shapeHints = shapeHints
+    }
+
+    /// The static shape of input `index`, when known.
+    public func inputShapeHint(_ index: Int) -> [Int?]? {
+        guard index < node.inputs.count else { return nil }
+        return shapeHints[node.inputs[index]]
     }
 
     public var opType: String { node.opType }

@@ -13,7 +13,7 @@ import HDDNNKernels
 /// Bias, a residual tensor and a ReLU/Clip/LeakyReLU are applied as the GEMM stores its tiles.
 /// `reference(...)` keeps the plain seven-loop definition that both paths are tested against.
 public struct Conv2DKernel: Sendable {
-    public enum Path: String, Sendable { case gemm, depthwise }
+    public enum Path: String, Sendable { case gemm, depthwise, winograd }
 
     public let inChannels: Int
     public let outChannels: Int
@@ -25,13 +25,20 @@ public struct Conv2DKernel: Sendable {
     public let weights: [Float]
     public let bias: [Float]?
     public let activation: Activation
-    /// Per group, the weights packed as the GEMM's left operand (gemm path only).
+    /// Per group, the weights packed as the GEMM's left operand (gemm path), or the 16
+    /// Winograd-transformed matrices U_xi (winograd path).
     let packed: [PackedMatrix]
     /// The instruction set of the kernels this convolution calls.
     let table: KernelTable
 
+    /// Whether Winograd F(2x2, 3x3) can compute this convolution: 3x3, stride 1, no dilation, no groups.
+    public static func winogradApplies(groups: Int, geometry g: WindowGeometry) -> Bool {
+        groups == 1 && g.kernelH == 3 && g.kernelW == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1
+    }
+
     public init(inChannels: Int, outChannels: Int, groups: Int, geometry: WindowGeometry,
-                weights: [Float], bias: [Float]?, activation: Activation = .identity, table: KernelTable = .detected) {
+                weights: [Float], bias: [Float]?, activation: Activation = .identity, table: KernelTable = .detected,
+                winograd: Bool = false) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.groups = groups
@@ -43,6 +50,19 @@ public struct Conv2DKernel: Sendable {
             path = .depthwise
             self.weights = weights
             packed = []
+        } else if winograd, Self.winogradApplies(groups: groups, geometry: geometry), !weights.isEmpty {
+            path = .winograd
+            self.weights = []
+            let transformed = [Float](unsafeUninitializedCapacity: 16 * outChannels * inChannels) { u, n in
+                weights.withUnsafeBufferPointer { hddnn_winograd_weights(Int32(outChannels), Int32(inChannels), $0.baseAddress!, u.baseAddress!) }
+                n = 16 * outChannels * inChannels
+            }
+            packed = transformed.withUnsafeBufferPointer { u in
+                (0..<16).map { xi in
+                    PackedMatrix(table: table, rows: outChannels, columns: inChannels,
+                                 values: u.baseAddress! + xi * outChannels * inChannels, stride: inChannels)
+                }
+            }
         } else {
             path = .gemm
             self.weights = []
@@ -154,6 +174,8 @@ public struct Conv2DKernel: Sendable {
                 }
             }
             if epilogue == nil { activation.apply(output, count: planes * outPlane) }
+        case .winograd:
+            runWinograd(batch: batch, input: input, output: output, residual: residual, context: context)
         case .gemm:
             let cg = inChannels / groups, mg = outChannels / groups
             let (act, lo, hi) = epilogue ?? (HDDNN_ACT_NONE, 0, 0)
@@ -183,6 +205,58 @@ public struct Conv2DKernel: Sendable {
             }
             if epilogue == nil { activation.apply(output, count: batch * outChannels * outPlane) }
         }
+    }
+
+    /// Winograd F(2x2, 3x3): tiles are processed in chunks small enough that the 16 transformed
+    /// input and product matrices stay within a few MiB; workers take whole chunks, each running
+    /// its 16 GEMMs single-threaded.
+    private func runWinograd(batch: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                             residual: UnsafePointer<Float>?, context: ExecutionContext) {
+        let g = geometry
+        let tilesH = (g.outH + 1) / 2, tilesW = (g.outW + 1) / 2
+        let tiles = batch * tilesH * tilesW
+        let budget = 1 << 22  // floats per buffer pair and worker (16 MiB)
+        let chunk = max(32, min(tiles, budget / (16 * (inChannels + outChannels)) / 32 * 32))
+        let chunks = (tiles + chunk - 1) / chunk
+        let (act, lo, hi) = epilogue ?? (HDDNN_ACT_NONE, 0, 0)
+        let single = ExecutionContext(threads: 1)
+        let pointers = UnsafeSendable((input, output, residual))
+        let workers = min(context.threads, chunks)
+        bias.withUnsafeBufferPointerOrNil { biasPointer in
+            let sendBias = UnsafeSendable(biasPointer)
+            context.parallelFor(workers) { worker in
+                let (input, output, residual) = pointers.pointer
+                var v = [Float](repeating: 0, count: 16 * inChannels * chunk)
+                var m = [Float](repeating: 0, count: 16 * outChannels * chunk)
+                var index = worker
+                while index < chunks {
+                    let start = index * chunk, count = min(chunk, tiles - start)
+                    v.withUnsafeMutableBufferPointer { vp in
+                        m.withUnsafeMutableBufferPointer { mp in
+                            hddnn_winograd_input(input, Int32(inChannels), Int32(g.inH), Int32(g.inW), inChannels * g.inH * g.inW,
+                                                 Int32(g.padTop), Int32(g.padLeft), Int32(tilesH), Int32(tilesW),
+                                                 start, Int32(count), vp.baseAddress!)
+                            for xi in 0..<16 {
+                                var b = hddnn_gemm_b()
+                                b.kind = 0
+                                b.data = UnsafePointer(vp.baseAddress! + xi * inChannels * count)
+                                b.ldb = Int32(count)
+                                var c = hddnn_gemm_c()
+                                c.data = mp.baseAddress! + xi * outChannels * count
+                                c.ldc = Int32(count)
+                                c.cols_per_image = Int32(count)
+                                packed[xi].multiply(n: count, b: b, c: c, context: single)
+                            }
+                            hddnn_winograd_output(mp.baseAddress!, Int32(outChannels), Int32(g.outH), Int32(g.outW),
+                                                  Int32(tilesH), Int32(tilesW), start, Int32(count), output,
+                                                  sendBias.pointer, residual, Int32(act.rawValue), lo, hi)
+                        }
+                    }
+                    index += workers
+                }
+            }
+        }
+        if epilogue == nil { activation.apply(output, count: batch * outChannels * g.outH * g.outW) }
     }
 
     /// The definition, loop for loop: the yardstick for every fast path.
