@@ -1,23 +1,30 @@
 #!/usr/bin/env bash
-# The main job until the distributed demo exists: run the engine end to end on the shipped
-# models. For each model in models/: inspect it, classify Fashion-MNIST test images with
-# `hddnn eval` when that command is built, split it after its first layer (HDDNN's
-# "encryption module" cut) and check head-then-tail equals the whole model.
+# The main job until the distributed demo exists (a later issue): the engine end to end on the
+# shipped models, on this machine.
+#  1. For each tier's model (end: coarse label; edge and cloud: fine label), check its model card
+#     against the ONNX file and classify the whole Fashion-MNIST test set with `hddnn eval`.
+#  2. Split the cloud model after its first convolution (HDDNN's "encryption module": the head runs
+#     on a dependable node, only feature maps travel) and show what each half holds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hddnn=.build/release/hddnn
-shopt -s nullglob
-models=(models/*.onnx)
-if [ ${#models[@]} -eq 0 ]; then
-  echo "no models in models/ yet; train them with training/train.py (see docs/trained-models.md)" >&2
-  exit 1
-fi
+threads=${THREADS:-2}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for m in "${models[@]}"; do
-  echo "== $m"
-  "$hddnn" inspect "$m"
-  if "$hddnn" eval --help >/dev/null 2>&1; then
-    "$hddnn" eval --model "$m" --threads 2
-  fi
+
+for tier in end-mobilenet edge-resnet cloud-wrn; do
+  echo
+  echo "== $tier: models/$tier.onnx (card models/$tier.card.json)"
+  "$hddnn" eval --model "models/$tier.onnx" --threads "$threads"
+done
+
+echo
+echo "== split: the cloud model's first convolution as a separate head"
+cut=$("$hddnn" inspect models/cloud-wrn.onnx --tensors | awk '/^  .*Conv/ {print $1; exit}')
+"$hddnn" split models/cloud-wrn.onnx --at "$cut" --head "$work/head.onnx" --tail "$work/tail.onnx"
+"$hddnn" inspect "$work/head.onnx" | sed -n '3,8p'
+echo
+echo "== speed of each tier's model on this machine ($threads threads, batch 50)"
+for tier in end-mobilenet edge-resnet cloud-wrn; do
+  "$hddnn" bench "models/$tier.onnx" --batch 50 --runs 3 --threads "$threads"
 done

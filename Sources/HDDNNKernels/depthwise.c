@@ -5,6 +5,7 @@
 // a sum of KH * KW scaled, shifted input rows; the compiler vectorises the column loop for the
 // instruction set of each wrapper below.
 #include "hddnn_kernels.h"
+#include "activation.h"
 
 #include <string.h>
 
@@ -43,16 +44,7 @@ static inline __attribute__((always_inline)) void depthwise_body(
             float *o = out + (size_t)oh * OW;
             const float *f = flat + (size_t)oh * PW;
             const float *r = residual ? residual + (size_t)oh * OW : NULL;
-            for (int ow = 0; ow < OW; ow++) {
-                float v = f[ow] + (r ? r[ow] : 0.0f);
-                switch (act) {
-                case HDDNN_ACT_RELU: v = v > 0.0f ? v : 0.0f; break;
-                case HDDNN_ACT_CLIP: v = v < lo ? lo : (v > hi ? hi : v); break;
-                case HDDNN_ACT_LEAKY_RELU: v = v < 0.0f ? lo * v : v; break;
-                default: break;
-                }
-                o[ow] = v;
-            }
+            for (int ow = 0; ow < OW; ow++) o[ow] = hddnn_activate(f[ow] + (r ? r[ow] : 0.0f), act, lo, hi);
         }
         return;
     }
@@ -75,12 +67,8 @@ static inline __attribute__((always_inline)) void depthwise_body(
             const float *r = residual + (size_t)oh * OW;
             for (int ow = 0; ow < OW; ow++) o[ow] += r[ow];
         }
-        switch (act) {
-        case HDDNN_ACT_RELU: for (int ow = 0; ow < OW; ow++) o[ow] = o[ow] > 0.0f ? o[ow] : 0.0f; break;
-        case HDDNN_ACT_CLIP: for (int ow = 0; ow < OW; ow++) o[ow] = o[ow] < lo ? lo : (o[ow] > hi ? hi : o[ow]); break;
-        case HDDNN_ACT_LEAKY_RELU: for (int ow = 0; ow < OW; ow++) o[ow] = o[ow] < 0.0f ? lo * o[ow] : o[ow]; break;
-        default: break;
-        }
+        if (act != HDDNN_ACT_NONE)
+            for (int ow = 0; ow < OW; ow++) o[ow] = hddnn_activate(o[ow], act, lo, hi);
     }
 }
 
@@ -102,15 +90,6 @@ void hddnn_depthwise_plane(hddnn_isa isa, DEPTHWISE_ARGS) {
 #endif
     (void)isa;
     depthwise_generic(DEPTHWISE_PASS);
-}
-
-static inline float activate(float v, int act, float lo, float hi) {
-    switch (act) {
-    case HDDNN_ACT_RELU: return v > 0.0f ? v : 0.0f;
-    case HDDNN_ACT_CLIP: return v < lo ? lo : (v > hi ? hi : v);
-    case HDDNN_ACT_LEAKY_RELU: return v < 0.0f ? lo * v : v;
-    default: return v;
-    }
 }
 
 void hddnn_depthwise(hddnn_isa isa, const float *in, int plane_begin, int plane_end, int channels,
@@ -142,7 +121,7 @@ void hddnn_depthwise(hddnn_isa isa, const float *in, int plane_begin, int plane_
                     }
                 }
                 if (res) acc += res[oh * OW + ow];
-                dst[oh * OW + ow] = activate(acc, act, lo, hi);
+                dst[oh * OW + ow] = hddnn_activate(acc, act, lo, hi);
             }
     }
 }

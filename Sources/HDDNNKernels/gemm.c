@@ -6,6 +6,7 @@
 // past it from L2. The micro-kernel keeps an MR x NR tile of C in registers. Partial sums of
 // earlier K blocks live in C itself; the last block applies bias, residual and activation.
 #include "hddnn_kernels.h"
+#include "activation.h"
 
 #include <string.h>
 
@@ -158,12 +159,7 @@ static void store_tile(const float *tile, int mr, int nr, int m0, int M, int n0,
             if (last) {
                 v += bias;
                 if (c->residual) v += c->residual[off];
-                switch (c->activation) {
-                case HDDNN_ACT_RELU: v = v > 0.0f ? v : 0.0f; break;
-                case HDDNN_ACT_CLIP: v = v < c->lo ? c->lo : (v > c->hi ? c->hi : v); break;
-                case HDDNN_ACT_LEAKY_RELU: v = v < 0.0f ? c->lo * v : v; break;
-                default: break;
-                }
+                v = hddnn_activate(v, c->activation, c->lo, c->hi);
             }
             c->data[off] = v;
         }

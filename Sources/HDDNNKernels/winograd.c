@@ -10,6 +10,7 @@
 // ### References
 // A. Lavin and S. Gray, "Fast Algorithms for Convolutional Neural Networks", CVPR 2016.
 #include "hddnn_kernels.h"
+#include "activation.h"
 
 void hddnn_winograd_weights(int M, int C, const float *w, float *u) {
     const long plane = (long)M * C;
@@ -98,15 +99,7 @@ void hddnn_winograd_output(const float *mm, int M, int OH, int OW, int tiles_h, 
             for (int i = 0; i < 2 && y0 + i < OH; i++)
                 for (int j = 0; j < 2 && x0 + j < OW; j++) {
                     long off = base + (long)(y0 + i) * OW + x0 + j;
-                    float v = y[i][j] + b;
-                    if (residual) v += residual[off];
-                    switch (activation) {
-                    case HDDNN_ACT_RELU: v = v > 0.0f ? v : 0.0f; break;
-                    case HDDNN_ACT_CLIP: v = v < lo ? lo : (v > hi ? hi : v); break;
-                    case HDDNN_ACT_LEAKY_RELU: v = v < 0.0f ? lo * v : v; break;
-                    default: break;
-                    }
-                    out[off] = v;
+                    out[off] = hddnn_activate(y[i][j] + b + (residual ? residual[off] : 0.0f), activation, lo, hi);
                 }
         }
     }

@@ -10,5 +10,5 @@ struct HDDNN: AsyncParsableCommand {
             `hddnn inspect MODEL.onnx` to see what a model takes and gives, then
             `hddnn infer MODEL.onnx --input x.npy --output y.npy`.
             """,
-        subcommands: [Inspect.self, Infer.self, Split.self, Bench.self, Eval.self])
+        subcommands: [Inspect.self, Infer.self, Split.self, Eval.self, Bench.self, Models.self])
 }

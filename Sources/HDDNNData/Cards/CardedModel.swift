@@ -33,7 +33,7 @@ public struct CardedModel: Sendable {
         guard let output = session.graph.outputs.first(where: { $0.name == card.output.name }),
               !output.shapeKnown || output.shape.last == nil || output.shape.last! == nil,
               session.graph.inputs.contains(where: { $0.name == card.input.name }) else { return [:] }
-        do { return try ModelAnalysis(session: session).shapes } catch { throw .engine(error) }
+        do { return try ModelAnalysis(session: session, asCompiled: true).shapes } catch { throw .engine(error) }
     }
 
     public init(url: URL, card: ModelCard, session: InferenceSession) {

@@ -11,8 +11,16 @@ public struct ModelAnalysis: Sendable {
     public let operatorCounts: [String: Int]
 
     /// Traces `session`'s graph. Symbolic dimensions are taken as 1.
-    public init(session: InferenceSession) throws(EngineError) {
-        let graph = session.graph
+    ///
+    /// The trace runs the graph as written, not as optimised: values that the optimiser fuses
+    /// away (a convolution's output before its BatchNormalization) still get their shapes, so
+    /// any of them can be named as a split point. With `asCompiled`, the compiled session itself
+    /// is traced instead: the same MACs, no second copy of the weights (what `bench` needs).
+    public init(session compiled: InferenceSession, asCompiled: Bool = false) throws(EngineError) {
+        let graph = compiled.graph
+        var plain = compiled.options
+        plain.optimize = false
+        let session = asCompiled || !compiled.options.optimize ? compiled : try InferenceSession(graph: graph, options: plain)
         var feeds = [String: Tensor]()
         for input in graph.inputs where graph.initializers[input.name] == nil {
             let shape = input.shape.map { $0 ?? 1 }

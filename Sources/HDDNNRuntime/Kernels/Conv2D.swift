@@ -154,7 +154,7 @@ public struct Conv2DKernel: Sendable {
             let (act, lo, hi) = epilogue ?? (HDDNN_ACT_NONE, 0, 0)
             let scratchCount = Int(hddnn_depthwise_scratch_count(Int32(g.inH), Int32(g.inW), Int32(g.padTop), Int32(g.padLeft),
                                                                  Int32(g.padBottom), Int32(g.padRight)))
-            let workers = min(context.threads, max(1, planes / 16))
+            let workers = min(context.threads, max(1, planes * outPlane * g.kernelH * g.kernelW / 250_000))
             let pointers = UnsafeSendable((input, output, residual))
             weights.withUnsafeBufferPointer { w in
                 bias.withUnsafeBufferPointerOrNil { b in

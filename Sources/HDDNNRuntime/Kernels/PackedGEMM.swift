@@ -77,7 +77,10 @@ public struct PackedMatrix: Sendable {
         let isa = table.isa
         let nr = table.nr, mr = table.mr
         let columnPanels = (n + nr - 1) / nr, rowPanels = (rows + mr - 1) / mr
-        let workers = min(context.threads, max(columnPanels, rowPanels))
+        // Waking a second thread costs microseconds: only products of a million or more
+        // multiply-accumulates per worker are split (MobileNet's late layers at batch 1 are not).
+        let work = rows * columns * n
+        let workers = min(context.threads, max(columnPanels, rowPanels), max(1, work / 1_000_000))
         let splitColumns = columnPanels >= workers * 2 || columnPanels >= rowPanels
         let m = Int32(rows), k = Int32(columns), nn = Int32(n)
         let shared = UnsafeSendable((b, c))

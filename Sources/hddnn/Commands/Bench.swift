@@ -68,7 +68,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let session = try ONNXModel.session(contentsOf: URL(fileURLWithPath: model), options: engine.sessionOptions())
-        let macs = try ModelAnalysis(session: session).macsPerSample
+        let macs = try ModelAnalysis(session: session, asCompiled: true).macsPerSample
         var state = seed &+ 0x9E37_79B9_7F4A_7C15
         func uniform() -> Float {
             state = state &* 6364136223846793005 &+ 1442695040888963407
