@@ -10,12 +10,19 @@ public struct SessionOptions: Sendable {
     public var kernels: KernelTable
     /// Apply `GraphOptimizer` (BatchNormalization folding, convolution epilogue fusion).
     public var optimize: Bool
+    /// Let 3x3 stride-1 convolutions use Winograd F(2x2, 3x3) where their output is large enough.
+    /// Off by default: on the measured machine its scalar transforms and chunk-level threading
+    /// lost to the im2col GEMM on most models (docs/engine-vs-onnxruntime.md); it is tested and
+    /// kept for the work that makes it pay (vectorised transforms, batched small-K GEMMs).
+    public var winograd: Bool
 
-    public init(threads: Int = 1, registry: OperatorRegistry = .standard, kernels: KernelTable = .detected, optimize: Bool = true) {
+    public init(threads: Int = 1, registry: OperatorRegistry = .standard, kernels: KernelTable = .detected,
+                optimize: Bool = true, winograd: Bool = false) {
         self.threads = threads
         self.registry = registry
         self.kernels = kernels
         self.optimize = optimize
+        self.winograd = winograd
     }
 }
 
@@ -66,7 +73,7 @@ public final class InferenceSession: Sendable {
         let hints = ShapeHints.propagate(graph)
         for node in ordered {
             let ctx = NodeContext(node: node, opset: graph.opsetVersion, constants: graph.initializers, kernels: options.kernels,
-                                  shapeHints: hints)
+                                  shapeHints: hints, winograd: options.winograd)
             let op = try options.registry.compile(ctx)
             // Constants an operator packed at load are not fed to it again (nor kept alive for it).
             let packed = op.prepackedInputs()

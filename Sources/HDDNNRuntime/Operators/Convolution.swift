@@ -32,7 +32,7 @@ struct ConvOperator: Operator {
                                           dilationH: two ? dilations[0] : 1, dilationW: dilations.last!)
             // Winograd pays when there are channels to multiply and tiles to fill: from a 4x4 output up.
             var winograd = false
-            if Conv2DKernel.winogradApplies(groups: groups, geometry: geometry), w.shape[0] >= 16, w.shape[1] >= 16,
+            if ctx.winograd, Conv2DKernel.winogradApplies(groups: groups, geometry: geometry), w.shape[0] >= 16, w.shape[1] >= 16,
                let x = ctx.inputShapeHint(0), x.count == 4, let h = x[2], let wd = x[3],
                let g = try? window.geometry(op: "Conv", spatial: [h, wd], kernel: spatial), g.outH * g.outW >= 16 {
                 winograd = true

@@ -3,17 +3,22 @@ import HDDNNRuntime
 
 /// Flags every command that runs the engine shares.
 struct EngineOptions: ParsableArguments {
-    @Option(help: "Threads for the engine and BLAS.")
+    @Option(help: "Threads for the engine's kernels.")
     var threads: Int = 1
+
+    @Flag(help: "Use Winograd F(2x2,3x3) for large 3x3 stride-1 convolutions (experimental; off by default).")
+    var winograd = false
 
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
     }
 
-    /// Session options, after configuring BLAS's process-wide thread count to match.
+    /// Session options. BLAS is kept single-threaded: convolutions run on the engine's own
+    /// kernels and threads, and OpenBLAS's pthreads spin for a while after each call, stealing
+    /// the core the engine's second worker needs (measured: 2 threads no faster than 1).
     func sessionOptions() -> SessionOptions {
-        BLAS.setThreads(threads)
-        return SessionOptions(threads: threads)
+        BLAS.setThreads(1)
+        return SessionOptions(threads: threads, winograd: winograd)
     }
 }
 
