@@ -2,8 +2,9 @@ import Dispatch
 
 /// Options a session is compiled with.
 public struct SessionOptions: Sendable {
-    /// Threads for the engine's own loops. BLAS threads are set process-wide by the caller
-    /// (`BLAS.setThreads`), normally to the same number.
+    /// Threads for the engine's own kernels. BLAS (used only by `Gemm` and `MatMul`) is
+    /// configured process-wide by the caller (`BLAS.setThreads`); the CLI keeps it at one thread
+    /// so its spinning workers do not compete with the engine's.
     public var threads: Int
     public var registry: OperatorRegistry
     /// Which instruction set the engine's own kernels use (`.reference` forces the portable ones).
