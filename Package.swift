@@ -55,6 +55,7 @@ let package = Package(
         .executableTarget(
             name: "hddnn",
             dependencies: [
+                "HDDNNKernels",
                 "HDDNNRuntime",
                 "HDDNNONNX",
                 "HDDNNData",

@@ -59,6 +59,7 @@ struct Bench: ParsableCommand {
         var macsPerImage: Int
         var peakRSSMiB: Double
         var blas: String
+        var kernels: String
         var profile: [String: Double]?
     }
 
@@ -109,13 +110,14 @@ struct Bench: ParsableCommand {
             msPerImage: Stats(median: median, min: times[0], p90: p90),
             gflops: 2 * Double(macs) / (median * 1e6), macsPerImage: macs,
             peakRSSMiB: Double(usage.ru_maxrss) / 1024, blas: BLAS.configuration,
+            kernels: session.options.kernels.description,
             profile: profile ? byKind : nil)
         if json {
             print(try jsonString(report))
             return
         }
-        print(String(format: "%@  batch %d, %d thread%@, %d runs: %.3f ms/image median (min %.3f, p90 %.3f), %.1f GFLOP/s, peak RSS %.0f MiB",
-                     model, batch, engine.threads, engine.threads == 1 ? "" : "s", runs, median, times[0], p90,
+        print(String(format: "%@  batch %d, %d thread%@, %@ kernels, %d runs: %.3f ms/image median (min %.3f, p90 %.3f), %.1f GFLOP/s, peak RSS %.0f MiB",
+                     model, batch, engine.threads, engine.threads == 1 ? "" : "s", report.kernels, runs, median, times[0], p90,
                      report.gflops, report.peakRSSMiB))
         if profile {
             let total = byKind.values.reduce(0, +)

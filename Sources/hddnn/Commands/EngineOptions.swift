@@ -1,5 +1,20 @@
 import ArgumentParser
+import HDDNNKernels
 import HDDNNRuntime
+
+/// Which kernels the engine runs: the best this CPU supports, or a named instruction set.
+enum KernelChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, reference, avx2, avx512
+
+    var isa: hddnn_isa? {
+        switch self {
+        case .auto: nil
+        case .reference: HDDNN_ISA_GENERIC
+        case .avx2: HDDNN_ISA_AVX2
+        case .avx512: HDDNN_ISA_AVX512
+        }
+    }
+}
 
 /// Flags every command that runs the engine shares.
 struct EngineOptions: ParsableArguments {
@@ -9,8 +24,14 @@ struct EngineOptions: ParsableArguments {
     @Flag(help: "Use Winograd F(2x2,3x3) for large 3x3 stride-1 convolutions (experimental; off by default).")
     var winograd = false
 
+    @Option(help: "Kernels to run: auto (the best this CPU supports), reference (portable C), avx2, avx512.")
+    var kernels: KernelChoice = .auto
+
     func validate() throws {
         guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256, got \(threads)") }
+        if let isa = kernels.isa, isa.rawValue > KernelTable.detected.isa.rawValue {
+            throw ValidationError("--kernels \(kernels.rawValue) needs an instruction set this CPU lacks (it supports \(KernelTable.detected)); use --kernels auto")
+        }
     }
 
     /// Session options. BLAS is kept single-threaded: convolutions run on the engine's own
@@ -18,7 +39,8 @@ struct EngineOptions: ParsableArguments {
     /// the core the engine's second worker needs (measured: 2 threads no faster than 1).
     func sessionOptions() -> SessionOptions {
         BLAS.setThreads(1)
-        return SessionOptions(threads: threads, winograd: winograd)
+        let table = kernels.isa.map { KernelTable(isa: $0) } ?? .detected
+        return SessionOptions(threads: threads, kernels: table, winograd: winograd)
     }
 }
 
