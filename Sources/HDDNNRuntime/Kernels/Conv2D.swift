@@ -18,16 +18,16 @@ public struct Conv2DKernel: Sendable {
     public let inChannels: Int
     public let outChannels: Int
     public let groups: Int
-    public let geometry: WindowGeometry
+    public private(set) var geometry: WindowGeometry
     public let path: Path
     /// Weights laid out `[outChannels][inChannels/groups][kH][kW]`, the ONNX layout (kept for the
     /// depthwise path).
     public let weights: [Float]
     public let bias: [Float]?
-    public let activation: Activation
+    public private(set) var activation: Activation
     /// Per group, the weights packed as the GEMM's left operand (gemm path), or the 16
     /// Winograd-transformed matrices U_xi (winograd path).
-    let packed: [PackedMatrix]
+    private(set) var packed: [PackedMatrix]
     /// The instruction set of the kernels this convolution calls.
     let table: KernelTable
 
@@ -74,21 +74,11 @@ public struct Conv2DKernel: Sendable {
         }
     }
 
-    private init(copying k: Conv2DKernel, geometry: WindowGeometry? = nil, activation: Activation? = nil) {
-        inChannels = k.inChannels; outChannels = k.outChannels; groups = k.groups
-        self.geometry = geometry ?? k.geometry
-        path = k.path; weights = k.weights; bias = k.bias; packed = k.packed; table = k.table
-        self.activation = activation ?? k.activation
-    }
-
     /// The same packed weights applied to another input size.
-    public func with(geometry: WindowGeometry) -> Conv2DKernel { Conv2DKernel(copying: self, geometry: geometry) }
-
-    private init(trimming k: Conv2DKernel, geometry: WindowGeometry, packed: [PackedMatrix]) {
-        inChannels = k.inChannels; outChannels = k.outChannels; groups = k.groups
-        self.geometry = geometry
-        path = k.path; weights = k.weights; bias = k.bias; table = k.table; activation = k.activation
-        self.packed = packed
+    public func with(geometry: WindowGeometry) -> Conv2DKernel {
+        var k = self
+        k.geometry = geometry
+        return k
     }
 
     /// Kernel rows and columns that read real input for at least one output position.
@@ -119,15 +109,17 @@ public struct Conv2DKernel: Sendable {
         let cg = inChannels / groups
         var keep = [Int]()
         for c in 0..<cg { for kh in rows { for kw in cols { keep.append((c * g.kernelH + kh) * g.kernelW + kw) } } }
-        return Conv2DKernel(trimming: self, geometry: t, packed: packed.map { $0.selectingColumns(keep) })
+        var k = self
+        k.geometry = t
+        k.packed = packed.map { $0.selectingColumns(keep) }
+        return k
     }
 
     /// The same kernel with another activation.
-    public func with(activation: Activation) -> Conv2DKernel { Conv2DKernel(copying: self, activation: activation) }
-
-    /// Multiply-accumulates for one image.
-    public var macsPerImage: Int {
-        outChannels * geometry.outH * geometry.outW * (inChannels / groups) * geometry.kernelH * geometry.kernelW
+    public func with(activation: Activation) -> Conv2DKernel {
+        var k = self
+        k.activation = activation
+        return k
     }
 
     /// The activation as the GEMM epilogue can apply it, or nil when it must run separately.
