@@ -1,21 +1,25 @@
 # Two commands do everything on a fresh Debian 12 machine with Swift 6.3 installed:
-#   make demo   # the main job: build, then run the engine end to end on the shipped models
+#   make demo   # the main job: build, start a whole HDDNN cluster on this machine, compare schemes
 #   make test   # the test suite (release mode), as CI runs it
 # Each installs what it needs first.
 
 SWIFT_FLAGS ?= -c release
-APT_PACKAGES := libopenblas-dev libonnx-testdata dataset-fashion-mnist zlib1g-dev
+APT_PACKAGES := libopenblas-dev libonnx-testdata dataset-fashion-mnist zlib1g-dev python3-venv
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HDDNN := .build/release/hddnn
 
-.PHONY: demo test deps build venv clean
+.PHONY: demo engine-demo test deps build venv oip-venv clean
 
 demo: deps build
-	bash scripts/demo.sh
+	$(HDDNN) demo
 
-test: deps
+engine-demo: deps build
+	bash scripts/engine-demo.sh
+
+# HDDNN_REQUIRE_OIP: the interoperability test must find Triton's client (installed by oip-venv).
+test: deps oip-venv
 	swift build $(SWIFT_FLAGS) --build-tests
-	swift test $(SWIFT_FLAGS) --skip-build
+	HDDNN_REQUIRE_OIP=1 swift test $(SWIFT_FLAGS) --skip-build
 
 deps:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -32,6 +36,13 @@ venv: .venv/.installed
 .venv/.installed: training/requirements.txt
 	python3 -m venv .venv
 	.venv/bin/pip install -q -r training/requirements.txt
+	touch $@
+
+# Triton's OIP v2 client, which the interoperability test calls our nodes with.
+oip-venv: .venv-oip/.installed
+.venv-oip/.installed:
+	python3 -m venv .venv-oip
+	.venv-oip/bin/pip install -q 'tritonclient[http]==2.*' numpy
 	touch $@
 
 clean:

@@ -3,7 +3,8 @@ import PackageDescription
 
 // Modules by responsibility, dependencies pointing down (see docs/architecture.md):
 // CBLAS <- HDDNNRuntime <- HDDNNONNX <- hddnn (CLI).
-// Later layers (models/data, cluster, scheduling) slot in between ONNX and the CLI.
+// HDDNNData (datasets, taxonomies, model cards) <- HDDNNCluster (topology, OIP v2 nodes and clients,
+// link emulation) <- HDDNNScheduling (schemes, job runner, fault policies, journal) <- hddnn.
 
 #if os(Linux)
 let blasDependency: [Target.Dependency] = ["CBLAS"]
@@ -22,6 +23,14 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -52,6 +61,32 @@ let package = Package(
             name: "HDDNNData",
             dependencies: ["HDDNNRuntime", "HDDNNONNX", "CZlib"]
         ),
+        .target(
+            name: "HDDNNCluster",
+            dependencies: [
+                "HDDNNRuntime",
+                "HDDNNONNX",
+                "HDDNNData",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "HDDNNScheduling",
+            dependencies: [
+                "HDDNNCluster",
+                "HDDNNData",
+                "HDDNNRuntime",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "hddnn",
             dependencies: [
@@ -59,6 +94,9 @@ let package = Package(
                 "HDDNNRuntime",
                 "HDDNNONNX",
                 "HDDNNData",
+                "HDDNNCluster",
+                "HDDNNScheduling",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -70,6 +108,18 @@ let package = Package(
         .testTarget(
             name: "HDDNNDataTests",
             dependencies: ["HDDNNData", "HDDNNONNX", "HDDNNRuntime", "CZlib", "hddnn"]
+        ),
+        .testTarget(
+            name: "HDDNNClusterTests",
+            dependencies: [
+                "HDDNNCluster", "HDDNNRuntime", "HDDNNData", "hddnn",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+        .testTarget(
+            name: "HDDNNSchedulingTests",
+            dependencies: ["HDDNNScheduling", "HDDNNCluster", "HDDNNData", "hddnn"]
         ),
         .testTarget(
             name: "hddnnTests",

@@ -6,9 +6,16 @@ struct HDDNN: AsyncParsableCommand {
         commandName: "hddnn",
         abstract: "Run deep-learning inference across end, edge and cloud nodes.",
         discussion: """
-            The engine runs ONNX models on the CPU (OpenBLAS for matrix products). Start with
-            `hddnn inspect MODEL.onnx` to see what a model takes and gives, then
-            `hddnn infer MODEL.onnx --input x.npy --output y.npy`.
+            HDDNN (heterogeneous distributed DNN): end devices run a small network and answer a
+            coarse label fast; edge devices and the cloud run bigger networks and answer the fine
+            label later. Nodes speak the Open Inference Protocol v2.
+
+              hddnn demo                                   start a local cluster, compare schemes
+              hddnn serve --config T.yaml --node end-1     run one node
+              hddnn run --config T.yaml --scheme mapping   run a job over running nodes
+
+            The engine runs ONNX models on the CPU: `hddnn inspect MODEL.onnx` shows what a model
+            takes and gives, `hddnn infer`, `eval` and `bench` run it.
             """,
-        subcommands: [Inspect.self, Infer.self, Split.self, Eval.self, Bench.self, Models.self])
+        subcommands: [Demo.self, Serve.self, Run.self, Inspect.self, Infer.self, Split.self, Eval.self, Bench.self, Models.self])
 }

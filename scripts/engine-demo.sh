@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# The main job until the distributed demo exists (a later issue): the engine end to end on the
-# shipped models, on this machine.
+# The engine on its own, on the shipped models (`make engine-demo`); the main job is `hddnn demo`.
 #  1. For each tier's model (end: coarse label; edge and cloud: fine label), check its model card
 #     against the ONNX file and classify the whole Fashion-MNIST test set with `hddnn eval`.
 #  2. Split the cloud model after its first convolution (HDDNN's "encryption module": the head runs

@@ -1,0 +1,137 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Calls nodes over the Open Inference Protocol with a pooled AsyncHTTPClient, emulating the link
+/// from this process to each node on the real bytes (`LinkEmulator`). Binary tensors by default.
+///
+/// A node that is gone on a real network answers nothing until the sender's timeout; on loopback
+/// a killed process refuses at once. With `emulateSilentFailures` (the default) a refused
+/// connection is charged the rest of the communication timeout, so the fault policies pay what
+/// eq. 17 says they pay (OV_Reassign = N_t x t_timeout). Reports say this is emulated.
+public final class NodeClient: Sendable {
+    /// The process this client sends from (a node name or `coordinator`).
+    public let origin: String
+    public let topology: Topology
+    public let links: LinkEmulator
+    public let emulateSilentFailures: Bool
+    private let http: HTTPClient
+    private let maxResponseBytes: Int
+
+    public init(origin: String, topology: Topology, emulateSilentFailures: Bool = true) {
+        self.origin = origin
+        self.topology = topology
+        self.links = LinkEmulator(topology: topology)
+        self.emulateSilentFailures = emulateSilentFailures
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        configuration.timeout = .init(connect: .seconds(Int64(max(1, topology.defaults.timeout.rounded(.up)))))
+        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.maxResponseBytes = max(topology.defaults.maxBodyBytes, 64 << 20)
+    }
+
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    /// What one inference exchange gave.
+    public struct Exchange: Sendable {
+        public var response: InferenceResponse
+        public var outputs: [WireTensor]
+        public var requestBytes: Int
+        public var responseBytes: Int
+        /// Wall seconds from send to decoded answer, emulated link time included.
+        public var seconds: Double
+        /// The task record as the answering node returned it.
+        public var metadata: TaskMetadata?
+    }
+
+    /// `POST /v2/models/{model}/infer` on `node`.
+    public func infer(node: NodeSpec, model: String, inputs: [WireTensor], metadata: TaskMetadata?,
+                      timeout: Double? = nil, traceparent: String? = nil, binary: Bool = true) async throws(NodeClientError) -> Exchange {
+        let started = ContinuousClock.now
+        let limit = timeout ?? topology.defaults.timeout
+        let body = OIPCodec.encodeRequest(id: metadata?.taskID, parameters: metadata?.parameters, inputs: inputs,
+                                          outputs: nil, binary: binary)
+        var request = HTTPClientRequest(url: "\(topology.baseURL(node))/v2/models/\(model)/infer")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: binary ? "application/octet-stream" : "application/json")
+        if let h = body.headerLength { request.headers.add(name: OIPCodec.headerLengthField, value: String(h)) }
+        if let traceparent { request.headers.add(name: "traceparent", value: traceparent) }
+        request.body = .bytes(ByteBuffer(bytes: body.bytes))
+
+        await links.transmit(from: origin, to: node.name, bytes: body.bytes.count)
+        let (status, headers, bytes) = try await execute(request, node: node, limit: limit, started: started)
+        guard status == 200 else {
+            let message = (try? JSONDecoder().decode(ErrorResponse.self, from: Data(bytes)))?.error ?? String(decoding: bytes.prefix(300), as: UTF8.self)
+            throw .rejected(node: node.name, status: status, message: message)
+        }
+        await links.transmit(from: node.name, to: origin, bytes: bytes.count)
+        let headerLength = headers.first(name: OIPCodec.headerLengthField).flatMap { Int($0) }
+        let decoded: OIPCodec.DecodedResponse
+        do { decoded = try OIPCodec.decodeResponse(bytes, headerLength: headerLength) } catch {
+            throw .malformedResponse(node: node.name, reason: error.description)
+        }
+        let returned: TaskMetadata?
+        do { returned = try TaskMetadata(parameters: decoded.response.parameters) } catch {
+            throw .malformedResponse(node: node.name, reason: error.description)
+        }
+        return Exchange(response: decoded.response, outputs: decoded.outputs, requestBytes: body.bytes.count,
+                        responseBytes: bytes.count, seconds: (ContinuousClock.now - started).seconds, metadata: returned)
+    }
+
+    /// Readiness as the protocol defines it (`GET /v2/health/ready` answers 200): the node's
+    /// model is loaded and answered its warm-up inference.
+    public func isReady(_ node: NodeSpec, timeout: Double) async -> Bool {
+        var request = HTTPClientRequest(url: "\(topology.baseURL(node))/v2/health/ready")
+        request.method = .GET
+        guard let response = try? await http.execute(request, timeout: .milliseconds(Int64(timeout * 1000))) else { return false }
+        _ = try? await response.body.collect(upTo: 1 << 16)
+        return response.status == .ok
+    }
+
+    /// `GET path` on a node, decoded as JSON.
+    public func get<T: Decodable>(_ type: T.Type, node: NodeSpec, path: String, timeout: Double = 5) async throws(NodeClientError) -> T {
+        var request = HTTPClientRequest(url: "\(topology.baseURL(node))\(path)")
+        request.method = .GET
+        let (status, _, bytes) = try await execute(request, node: node, limit: timeout, started: .now)
+        guard status == 200 else {
+            throw .rejected(node: node.name, status: status, message: String(decoding: bytes.prefix(300), as: UTF8.self))
+        }
+        do { return try JSONDecoder().decode(T.self, from: Data(bytes)) } catch {
+            throw .malformedResponse(node: node.name, reason: OIPCodec.describe(error))
+        }
+    }
+
+    private func execute(_ request: HTTPClientRequest, node: NodeSpec, limit: Double,
+                         started: ContinuousClock.Instant) async throws(NodeClientError) -> (Int, HTTPHeaders, [UInt8]) {
+        let remaining = max(0.001, limit - (ContinuousClock.now - started).seconds)
+        do {
+            let response = try await http.execute(request, timeout: .milliseconds(Int64(remaining * 1000)))
+            let buffer = try await response.body.collect(upTo: maxResponseBytes)
+            return (Int(response.status.code), response.headers, Array(buffer.readableBytesView))
+        } catch let error as HTTPClientError where error == .deadlineExceeded {
+            throw .timedOut(node: node.name, seconds: limit)
+        } catch is CancellationError {
+            throw .cancelled(node: node.name)
+        } catch {
+            if Task.isCancelled { throw .cancelled(node: node.name) }
+            // Loopback refuses a dead process at once; a real network stays silent until timeout.
+            if emulateSilentFailures {
+                let left = min(limit, topology.defaults.timeout) - (ContinuousClock.now - started).seconds
+                if left > 0 { try? await Task.sleep(for: .seconds(left)) }
+            }
+            throw .unreachable(node: node.name, reason: "\(error)")
+        }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds as a Double.
+    public var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) / 1e18
+    }
+}

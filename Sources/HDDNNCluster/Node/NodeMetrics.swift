@@ -1,0 +1,48 @@
+import CoreMetrics
+import Metrics
+import Prometheus
+
+/// A node's Prometheus metrics (`GET /metrics`), recorded through swift-metrics with a factory of
+/// the node's own, so several nodes in one test process keep separate registries.
+public struct NodeMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+    private let queueDepth: CoreMetrics.Gauge
+    private let bytesIn: CoreMetrics.Counter
+    private let bytesOut: CoreMetrics.Counter
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        factory = PrometheusMetricsFactory(registry: registry)
+        queueDepth = CoreMetrics.Gauge(label: "hddnn_queue_depth", factory: factory)
+        bytesIn = CoreMetrics.Counter(label: "hddnn_bytes_received_total", factory: factory)
+        bytesOut = CoreMetrics.Counter(label: "hddnn_bytes_sent_total", factory: factory)
+    }
+
+    /// One answered HTTP request: count by route and status, latency histogram, body bytes.
+    func request(route: String, status: Int, seconds: Double, bytesIn received: Int, bytesOut sent: Int) {
+        CoreMetrics.Counter(label: "hddnn_requests_total", dimensions: [("route", route), ("status", String(status))], factory: factory).increment()
+        CoreMetrics.Timer(label: "hddnn_request_duration_seconds", dimensions: [("route", route)], factory: factory)
+            .recordNanoseconds(Int64(seconds * 1e9))
+        bytesIn.increment(by: received)
+        bytesOut.increment(by: sent)
+    }
+
+    /// Engine time of one batch, by what ran (model, head or tail).
+    func compute(ran: String, seconds: Double, images: Int) {
+        CoreMetrics.Timer(label: "hddnn_compute_duration_seconds", dimensions: [("ran", ran)], factory: factory)
+            .recordNanoseconds(Int64(seconds * 1e9))
+        CoreMetrics.Counter(label: "hddnn_images_total", dimensions: [("ran", ran)], factory: factory).increment(by: images)
+    }
+
+    /// A batch passed on to another node.
+    func relayed(to node: String, payload: TaskMetadata.Payload, bytes: Int) {
+        CoreMetrics.Counter(label: "hddnn_relayed_total", dimensions: [("to", node), ("payload", payload.rawValue)], factory: factory).increment()
+        bytesOut.increment(by: bytes)
+    }
+
+    func queue(depth: Int) { queueDepth.record(depth) }
+
+    /// The Prometheus text exposition.
+    public func exposition() -> [UInt8] { registry.emitToBuffer() }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Puts a `NodeService` behind the Open Inference Protocol v2 (KServe v2 REST) on Hummingbird:
+///
+/// | route | answers |
+/// |---|---|
+/// | `GET /v2` | server metadata and extensions |
+/// | `GET /v2/health/live` | 200 while the process runs |
+/// | `GET /v2/health/ready` | 200 once the model answered its warm-up inference, else 503 |
+/// | `GET /v2/models/{name}[/versions/{v}]` | model metadata (inputs, outputs) |
+/// | `GET /v2/models/{name}[/versions/{v}]/ready` | 200 / 503, 404 for an unknown model |
+/// | `POST /v2/models/{name}[/versions/{v}]/infer` | inference, JSON or binary tensors |
+/// | `GET /metrics` | Prometheus text |
+/// | `GET /hddnn/v1/node` | role, trust, model, start-up benchmark (`NodeInfo`) |
+///
+/// Every refusal is a 4xx/5xx with the protocol's `{"error": "..."}` and the node goes on serving.
+public struct NodeServer: Sendable {
+    public let service: NodeService
+
+    public init(service: NodeService) {
+        self.service = service
+    }
+
+    public static let version = "0.6.0"
+    static let headerLength = HTTPField.Name(OIPCodec.headerLengthField)!
+    static let traceparent = HTTPField.Name("traceparent")!
+
+    /// The router, for `Application` or for HummingbirdTesting.
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router()
+        let service = self.service
+        router.get("/v2") { _, _ in
+            json(ServerMetadataResponse(name: "hddnn", version: Self.version,
+                                        extensions: ["binary_tensor_data", "hddnn_task_metadata"]))
+        }
+        router.get("/v2/health/live") { _, _ in Response(status: .ok) }
+        router.get("/v2/health/ready") { _, _ in Response(status: service.isReady ? .ok : .serviceUnavailable) }
+        router.get("/hddnn/v1/node") { _, _ in json(service.info) }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: service.metrics.exposition())))
+        }
+        for prefix in ["/v2/models/:model", "/v2/models/:model/versions/:version"] {
+            router.get(RouterPath(prefix)) { _, context in
+                try measured(service, route: "metadata") { () throws(OIPError) in
+                    try metadata(service, model: context.parameters.get("model") ?? "")
+                }
+            }
+            router.get(RouterPath("\(prefix)/ready")) { _, context in
+                try measured(service, route: "ready") { () throws(OIPError) in
+                    _ = try metadata(service, model: context.parameters.get("model") ?? "")
+                    return Response(status: service.isReady ? .ok : .serviceUnavailable)
+                }
+            }
+            router.post(RouterPath("\(prefix)/infer")) { request, context in
+                try await infer(service, request: request, model: context.parameters.get("model") ?? "")
+            }
+        }
+        return router
+    }
+
+    /// An application listening where the topology puts the node (port 0 picks a free one).
+    public func application(host: String? = nil, port: Int? = nil,
+                            onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+        Application(
+            router: router(),
+            configuration: .init(address: .hostname(host ?? service.spec.host, port: port ?? service.spec.port),
+                                 serverName: "hddnn/\(service.spec.name)"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: service.logger)
+    }
+}
+
+private func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+private func errorResponse(_ error: OIPError) -> Response {
+    json(ErrorResponse(error: error.description), status: HTTPResponse.Status(code: error.status))
+}
+
+private func measured(_ service: NodeService, route: String, _ body: () throws(OIPError) -> Response) rethrows -> Response {
+    let start = ContinuousClock.now
+    let response: Response
+    do { response = try body() } catch { response = errorResponse(error) }
+    service.metrics.request(route: route, status: Int(response.status.code), seconds: (ContinuousClock.now - start).seconds,
+                            bytesIn: 0, bytesOut: 0)
+    return response
+}
+
+private func metadata(_ service: NodeService, model: String) throws(OIPError) -> Response {
+    guard model == service.modelName else { throw .unknownModel(model, served: [service.modelName]) }
+    let card = service.model.card
+    return json(ModelMetadataResponse(
+        name: card.name, versions: ["1"], platform: "hddnn_onnx",
+        inputs: [.init(name: card.input.name, datatype: "FP32", shape: card.input.shape)],
+        outputs: [.init(name: card.output.name, datatype: "FP32", shape: [-1, card.output.labels.count])]))
+}
+
+private func infer(_ service: NodeService, request: Request, model: String) async throws -> Response {
+    let start = ContinuousClock.now
+    var received = 0
+    let response: Response
+    do {
+        let limit = service.topology.defaults.maxBodyBytes
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            throw OIPError.bodyTooLarge(limit: limit)
+        }
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: limit) } catch is NIOTooManyBytesError {
+            throw OIPError.bodyTooLarge(limit: limit)
+        }
+        received = body.readableBytes
+        var headerLength: Int?
+        if let field = request.headers[NodeServer.headerLength] {
+            guard let n = Int(field.trimmingCharacters(in: .whitespaces)) else {
+                throw OIPError.badRequest("\(OIPCodec.headerLengthField) '\(field)' is not a number")
+            }
+            headerLength = n
+        }
+        let decoded = try OIPCodec.decodeRequest(Array(body.readableBytesView), headerLength: headerLength)
+        let answer = try await service.infer(model: model, request: decoded, traceparent: request.headers[NodeServer.traceparent])
+        let binary = decoded.request.parameters?["binary_data_output"]?.bool == true
+            || decoded.request.outputs?.contains { $0.parameters?["binary_data"]?.bool == true } == true
+        let encoded = OIPCodec.encodeResponse(
+            InferenceResponse(modelName: model, modelVersion: "1", id: decoded.request.id, parameters: answer.parameters, outputs: []),
+            outputs: answer.outputs, binary: binary)
+        var headers: HTTPFields = [.contentType: binary ? "application/octet-stream" : "application/json"]
+        if let h = encoded.headerLength { headers[NodeServer.headerLength] = String(h) }
+        if let trace = request.headers[NodeServer.traceparent] { headers[NodeServer.traceparent] = trace }
+        response = Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: encoded.bytes)))
+    } catch let error as OIPError {
+        service.logger.notice("refused", metadata: ["model": "\(model)", "status": "\(error.status)", "error": "\(error)"])
+        response = errorResponse(error)
+    }
+    let sent = response.body.contentLength ?? 0
+    service.metrics.request(route: "infer", status: Int(response.status.code), seconds: (ContinuousClock.now - start).seconds,
+                            bytesIn: received, bytesOut: sent)
+    return response
+}

@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Starts every node of a topology as its own `hddnn serve` process on this machine, waits until
+/// each is ready, and stops them: what `hddnn demo`, the experiments and the integration tests
+/// use to get a real cluster on loopback.
+///
+/// Each child is started with `--exit-with-parent`, so it also goes if this process is killed;
+/// `stop()` (also run on SIGINT/SIGTERM by the CLI) terminates the rest. `kill(_:)` sends SIGKILL
+/// to one node, the fault-injection the paper's Table 6 needs.
+public final class LocalCluster: Sendable {
+    public let topology: Topology
+    public let configPath: String
+    public let logDirectory: URL
+    private let executable: URL
+    private let processes = Mutex<[String: Process]>([:])
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - executable: the `hddnn` binary to start nodes with.
+    ///   - logDirectory: where each node's output goes (`NAME.log`).
+    public init(topology: Topology, configPath: String, executable: URL, logDirectory: URL,
+                logger: Logger = Logger(label: "hddnn.cluster")) {
+        self.topology = topology
+        self.configPath = configPath
+        self.executable = executable
+        self.logDirectory = logDirectory
+        self.logger = logger
+    }
+
+    /// The running `hddnn` binary (for the CLI's own use).
+    public static var currentExecutable: URL {
+        URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+    }
+
+    /// Starts the named nodes (all by default) and waits until all are ready or `timeout` passes.
+    public func start(_ names: [String]? = nil, timeout: Double = 120,
+                      progress: (@Sendable (String) -> Void)? = nil) async throws(ClusterError) {
+        try? FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
+        let specs = names.map { n in topology.nodes.filter { n.contains($0.name) } } ?? topology.nodes
+        for spec in specs { try launch(spec) }
+        let client = NodeClient(origin: "coordinator", topology: topology, emulateSilentFailures: false)
+        defer { Task { await client.shutdown() } }
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        var pending = Set(specs.map(\.name))
+        while !pending.isEmpty {
+            for name in pending.sorted() {
+                guard let spec = try? topology.node(name) else { continue }
+                if await client.isReady(spec, timeout: 1) {
+                    pending.remove(name)
+                    progress?("node \(name) ready (\(pending.count) to go)")
+                } else if !isRunning(name) {
+                    stop()
+                    throw .exited(node: name, log: logDirectory.appendingPathComponent("\(name).log").path, tail: logTail(name))
+                }
+            }
+            if pending.isEmpty { break }
+            guard ContinuousClock.now < deadline else {
+                stop()
+                throw .notReady(nodes: pending.sorted(), seconds: timeout)
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    private func launch(_ spec: NodeSpec) throws(ClusterError) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = ["serve", "--config", configPath, "--node", spec.name, "--exit-with-parent"]
+        let logURL = logDirectory.appendingPathComponent("\(spec.name).log")
+        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        guard let log = try? FileHandle(forWritingTo: logURL) else {
+            throw .cannotStart(node: spec.name, reason: "cannot write \(logURL.path)")
+        }
+        process.standardOutput = log
+        process.standardError = log
+        do { try process.run() } catch {
+            throw .cannotStart(node: spec.name, reason: "\(error)")
+        }
+        processes.withLock { $0[spec.name] = process }
+        logger.debug("started", metadata: ["node": "\(spec.name)", "pid": "\(process.processIdentifier)"])
+    }
+
+    public func isRunning(_ name: String) -> Bool {
+        processes.withLock { $0[name]?.isRunning ?? false }
+    }
+
+    public func pid(_ name: String) -> Int32? { processes.withLock { $0[name]?.processIdentifier } }
+
+    /// SIGKILL: the node dies without a word, as a crashed machine does.
+    public func kill(_ name: String) {
+        guard let p = processes.withLock({ $0[name] }), p.isRunning else { return }
+        Foundation.kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        logger.info("killed", metadata: ["node": "\(name)"])
+    }
+
+    /// Terminates every node still running (SIGTERM, then SIGKILL after a grace period).
+    public func stop() {
+        let all = processes.withLock { p in defer { p.removeAll() }; return Array(p.values) }
+        for p in all where p.isRunning { p.terminate() }
+        let deadline = Date().addingTimeInterval(3)
+        for p in all {
+            while p.isRunning && Date() < deadline { usleep(20_000) }
+            if p.isRunning { Foundation.kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        }
+    }
+
+    public func logTail(_ name: String, lines: Int = 8) -> String {
+        let url = logDirectory.appendingPathComponent("\(name).log")
+        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+
+    deinit { stop() }
+}
+
+public enum ClusterError: Error, Sendable, CustomStringConvertible {
+    case cannotStart(node: String, reason: String)
+    case exited(node: String, log: String, tail: String)
+    case notReady(nodes: [String], seconds: Double)
+
+    public var description: String {
+        switch self {
+        case .cannotStart(let node, let reason): "cannot start node '\(node)': \(reason)"
+        case .exited(let node, let log, let tail): "node '\(node)' exited before it was ready (log: \(log)):\n\(tail)"
+        case .notReady(let nodes, let s): "nodes \(nodes.joined(separator: ", ")) were not ready after \(Int(s)) s; see their logs"
+        }
+    }
+}

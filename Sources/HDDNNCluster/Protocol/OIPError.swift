@@ -1,0 +1,38 @@
+/// A request a node cannot serve, with the HTTP status the protocol answers it with. The node
+/// replies `{"error": description}` and goes on serving.
+public enum OIPError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// 400: the request is malformed or disagrees with the model (shape, datatype, framing).
+    case badRequest(String)
+    /// 404: no such model on this node.
+    case unknownModel(String, served: [String])
+    /// 413: the body exceeds the node's configured limit.
+    case bodyTooLarge(limit: Int)
+    /// 503: the node is not ready or a node further along the route could not be reached.
+    case unavailable(String)
+    /// 504: the route's next node did not answer within the communication timeout.
+    case timedOut(String)
+    /// 500: the engine failed on a request that passed validation.
+    case engine(String)
+
+    public var status: Int {
+        switch self {
+        case .badRequest: 400
+        case .unknownModel: 404
+        case .bodyTooLarge: 413
+        case .unavailable: 503
+        case .timedOut: 504
+        case .engine: 500
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .badRequest(let m): m
+        case .unknownModel(let name, let served): "unknown model '\(name)'; this node serves \(served.joined(separator: ", "))"
+        case .bodyTooLarge(let limit): "request body is larger than this node's limit of \(limit) bytes (topology defaults.max_body)"
+        case .unavailable(let m): m
+        case .timedOut(let m): m
+        case .engine(let m): "inference failed: \(m)"
+        }
+    }
+}

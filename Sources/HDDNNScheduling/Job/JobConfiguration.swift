@@ -1,0 +1,72 @@
+import Foundation
+import HDDNNCluster
+
+/// What a job is: which scheme, how many images in which batches, how many end devices take part,
+/// the fault policy and injected faults, and an optional per-task deadline.
+public struct JobConfiguration: Sendable, Codable, Equatable {
+    public var scheme: SchemeKind
+    /// Test images to classify (the job's first `images` of the split).
+    public var images: Int
+    /// Images per task (the paper's batch of 50).
+    public var batch: Int
+    /// End devices taking part (the first N of the topology's; all when nil): Figure 4's x axis.
+    public var endDevices: Int?
+    public var faultPolicy: FaultPolicy
+    /// Nodes to SIGKILL during the job.
+    public var kills: [Kill]
+    /// Seconds from a task's dispatch by which its fine label must arrive; past it the coarse
+    /// label is the task's answer, said as such.
+    public var deadline: Double?
+    /// Mapping's N_map, overriding eq. 7 (the paper used 1).
+    public var nmap: Int?
+    /// Heartbeat interval of the Monitor policy.
+    public var heartbeat: Double
+    /// Fashion-MNIST folder.
+    public var dataDirectory: String
+    /// Binary tensors on the wire (JSON when false).
+    public var binary: Bool
+
+    /// Kill `node` once `afterFraction` of the tasks have their coarse label.
+    public struct Kill: Sendable, Codable, Equatable {
+        public var node: String
+        public var afterFraction: Double
+
+        public init(node: String, afterFraction: Double) {
+            self.node = node
+            self.afterFraction = afterFraction
+        }
+
+        /// "end-2@0.3" or "end-2@30%".
+        public init?(argument: String) {
+            let parts = argument.split(separator: "@", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else { return nil }
+            var f = parts[1]
+            var scale = 1.0
+            if f.hasSuffix("%") { f.removeLast(); scale = 0.01 }
+            guard let v = Double(f), (0...1).contains(v * scale) else { return nil }
+            self.init(node: parts[0], afterFraction: v * scale)
+        }
+    }
+
+    public init(scheme: SchemeKind, images: Int, batch: Int = 50, endDevices: Int? = nil, faultPolicy: FaultPolicy = .monitor,
+                kills: [Kill] = [], deadline: Double? = nil, nmap: Int? = nil, heartbeat: Double = 0.5,
+                dataDirectory: String = "/usr/share/datasets/fashion-mnist", binary: Bool = true) {
+        self.scheme = scheme
+        self.images = images
+        self.batch = batch
+        self.endDevices = endDevices
+        self.faultPolicy = faultPolicy
+        self.kills = kills
+        self.deadline = deadline
+        self.nmap = nmap
+        self.heartbeat = heartbeat
+        self.dataDirectory = dataDirectory
+        self.binary = binary
+    }
+
+    /// Identifies "the same job" for resuming from the journal.
+    public func fingerprint(topology: Topology) -> String {
+        let nodes = topology.nodes.map { "\($0.name):\($0.model):\($0.port)" }.joined(separator: ",")
+        return "\(scheme.rawValue)|\(images)|\(batch)|\(endDevices ?? -1)|\(faultPolicy.rawValue)|\(nmap ?? -1)|\(deadline ?? -1)|\(nodes)"
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import HDDNNCluster
+
+/// The mutable heart of a running job: which end device holds which tasks, what each task has
+/// reached, and the counters the progress line shows. An actor, so workers, fine-label requests,
+/// the monitor and the fault injector never race on it.
+///
+/// Dispatch follows the fault policy (paper §3.6):
+/// - tasks start in round-robin queues over the job's end devices (sequential order, §3.4);
+/// - none: a failed task is lost;
+/// - Reassign: a failed task waits until every queue is empty (all tasks assigned at least once),
+///   then the waiting tasks are dealt round-robin to all devices again, dead or not;
+/// - Monitor: a device that leaves the live list hands its queue to the live devices at once, and
+///   a failed task goes to the live device with the shortest queue.
+actor JobState {
+    let policy: FaultPolicy
+    let devices: [String]
+    private var queues: [[Int]]
+    private var waiting: [Int] = []
+    private(set) var attempts: [Int: Int] = [:]
+    private(set) var firstDispatch: [Int: Double] = [:]
+    private var coarseDone = Set<Int>()
+    private var finalDone = Set<Int>()
+    private(set) var lost = Set<Int>()
+    private(set) var fineLabels = 0
+    private(set) var fineLost = 0
+    private(set) var deadlineMisses = 0
+    private(set) var bytesMoved = 0
+    private(set) var timeoutsPaid = 0
+    let total: Int
+    private var nextRoundStart = 0
+
+    init(policy: FaultPolicy, devices: [String], tasks: [Int]) {
+        self.policy = policy
+        self.devices = devices
+        self.total = tasks.count
+        queues = Array(repeating: [], count: devices.count)
+        for (i, t) in tasks.enumerated() { queues[i % devices.count].append(t) }
+    }
+
+    /// The next task for device `d`, or nil when it has none now.
+    func next(device d: Int, live: Set<String>?) -> Int? {
+        if policy == .monitor, let live, !live.contains(devices[d]) {
+            handOff(from: d, live: live)
+            return nil
+        }
+        if queues[d].isEmpty, !waiting.isEmpty, queues.allSatisfy(\.isEmpty) {
+            let targets = policy == .monitor ? devices.indices.filter { live?.contains(devices[$0]) ?? true } : Array(devices.indices)
+            guard !targets.isEmpty else { return nil }
+            for (k, t) in waiting.enumerated() { queues[targets[(nextRoundStart + k) % targets.count]].append(t) }
+            nextRoundStart += waiting.count
+            waiting.removeAll()
+        }
+        guard !queues[d].isEmpty else { return nil }
+        let task = queues[d].removeFirst()
+        attempts[task, default: 0] += 1
+        if firstDispatch[task] == nil { firstDispatch[task] = TaskMetadata.now() }
+        return task
+    }
+
+    private func handOff(from d: Int, live: Set<String>) {
+        guard !queues[d].isEmpty else { return }
+        let targets = devices.indices.filter { live.contains(devices[$0]) }
+        guard !targets.isEmpty else { return }
+        for (k, t) in queues[d].enumerated() { queues[targets[k % targets.count]].append(t) }
+        queues[d].removeAll()
+    }
+
+    /// A task's coarse exchange failed because its device is gone.
+    /// Returns false when the task is now lost.
+    func failed(_ task: Int, device d: Int, live: Set<String>?, maxAttempts: Int) -> Bool {
+        timeoutsPaid += 1
+        switch policy {
+        case .none:
+            lost.insert(task)
+            return false
+        case _ where (attempts[task] ?? 0) >= maxAttempts:
+            lost.insert(task)
+            return false
+        case .reassign:
+            waiting.append(task)
+        case .monitor:
+            let targets = devices.indices.filter { $0 != d && (live?.contains(devices[$0]) ?? true) }
+            if let shortest = targets.min(by: { queues[$0].count < queues[$1].count }) {
+                queues[shortest].insert(task, at: 0)
+            } else {
+                waiting.append(task)
+            }
+            handOff(from: d, live: live ?? [])
+        }
+        return true
+    }
+
+    func markLost(_ task: Int) { lost.insert(task) }
+
+    /// Declares every queued or waiting task lost (no device left to run them); returns how many.
+    func abandon() -> Int {
+        let left = queues.flatMap { $0 } + waiting
+        queues = queues.map { _ in [] }
+        waiting.removeAll()
+        lost.formUnion(left)
+        return left.count
+    }
+
+    func coarse(_ task: Int) { coarseDone.insert(task) }
+
+    func final(_ task: Int, fine: Bool, fineLost: Bool = false, deadlineMiss: Bool = false) {
+        finalDone.insert(task)
+        if fine { fineLabels += 1 }
+        if fineLost { self.fineLost += 1 }
+        if deadlineMiss { deadlineMisses += 1 }
+    }
+
+    func paidTimeout() { timeoutsPaid += 1 }
+
+    func moved(_ bytes: Int) { bytesMoved += bytes }
+
+    /// Every task has its coarse label or is lost: the end devices are done.
+    var coarsePhaseOver: Bool { coarseDone.count + lost.count >= total }
+    var coarseCount: Int { coarseDone.count }
+    var finalCount: Int { finalDone.count }
+    var waitingCount: Int { waiting.count }
+
+    /// Tasks still unfinished (neither final nor lost).
+    var unfinished: Int { total - finalDone.count - lost.subtracting(finalDone).count }
+}

@@ -1,0 +1,68 @@
+import HDDNNCluster
+
+/// A scheduling scheme (paper §3.4): which end device takes each task, and which upper node (if
+/// any) gives its fine label. Tasks go to end devices in sequential (round-robin) order in every
+/// scheme; schemes differ in where the fine label comes from.
+public protocol Scheme: Sendable {
+    /// "End", "End-Edge", ...
+    var name: String { get }
+    /// The upper node for a task that end device `endDevice` (an index into `layout.end`) runs,
+    /// or nil when the task stops at the coarse label.
+    func upperNode(task: Int, endDevice: Int, layout: ClusterLayout) -> String?
+    /// What eq. 1-11 predict for this scheme with these costs.
+    func predict(_ costs: CostModel) -> Prediction
+}
+
+/// The nodes by tier, in topology order.
+public struct ClusterLayout: Sendable, Equatable {
+    public var end: [String]
+    public var edge: [String]
+    public var cloud: [String]
+
+    public init(end: [String], edge: [String], cloud: [String]) {
+        self.end = end
+        self.edge = edge
+        self.cloud = cloud
+    }
+
+    public init(_ topology: Topology, endDevices: Int? = nil) {
+        let ends = topology.nodes(.end).map(\.name)
+        self.init(end: Array(ends.prefix(endDevices ?? ends.count)), edge: topology.nodes(.edge).map(\.name),
+                  cloud: topology.nodes(.cloud).map(\.name))
+    }
+
+    public func tier(of node: String) -> NodeRole? {
+        if end.contains(node) { return .end }
+        if edge.contains(node) { return .edge }
+        if cloud.contains(node) { return .cloud }
+        return nil
+    }
+}
+
+/// The schemes by command-line name.
+public enum SchemeKind: String, Sendable, CaseIterable, Codable {
+    case end
+    case endEdge = "end-edge"
+    case endCloud = "end-cloud"
+    case mapping
+
+    /// The scheme, with Mapping's N_map from eq. 7 unless `nmap` overrides it.
+    public func make(costs: CostModel, nmap: Int? = nil) -> any Scheme {
+        switch self {
+        case .end: EndScheme()
+        case .endEdge: EndEdgeScheme()
+        case .endCloud: EndCloudScheme()
+        case .mapping: MappingScheme(costs: costs, nmap: nmap)
+        }
+    }
+
+    /// Which upper tiers the scheme needs.
+    public var needs: [NodeRole] {
+        switch self {
+        case .end: []
+        case .endEdge: [.edge]
+        case .endCloud: [.cloud]
+        case .mapping: [.edge, .cloud]
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import HDDNNCluster
+import HDDNNScheduling
+import Logging
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a classification job over HDDNN nodes with a scheduling scheme.",
+        discussion: """
+            Sends Fashion-MNIST test images in tasks of --batch to the end devices of the topology
+            (coarse label first), and on to edge or cloud nodes for the fine label as the scheme
+            says: end, end-edge, end-cloud or mapping (paper §3.4, eq. 1-11). Before the job it
+            measures t_p (each node's start-up benchmark) and t_c (real exchanges) and prints what
+            the equations predict next to what happened.
+
+            The nodes must be running (`hddnn serve --config ... --node NAME` for each), or pass
+            --start to start them all on this machine. Results go to a journal (SQLite) as they
+            arrive; --resume finishes an interrupted run of the same job without redoing tasks.
+
+              hddnn run --config configs/local.yaml --start --scheme mapping --images 2000
+              hddnn run --config configs/local.yaml --start --scheme end-edge --kill end-2@30% --fault-policy monitor
+            """)
+
+    @Option(help: "Topology file (YAML).")
+    var config: String
+
+    @Option(help: "Scheme: end, end-edge, end-cloud, mapping.")
+    var scheme: SchemeKind = .mapping
+
+    @OptionGroup var job: JobOptions
+
+    @Flag(help: "Start the topology's nodes as local processes for this job and stop them after.")
+    var start = false
+
+    @Option(help: "Write the full report (every task's metadata) as JSON here.")
+    var json: String?
+
+    @Option(help: "Journal file (SQLite).")
+    var journal: String = ".hddnn/journal.sqlite"
+
+    @Flag(help: "Resume the journal's unfinished run of the same job.")
+    var resume = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "warning"
+
+    func run() async throws {
+        bootstrapLogging(logLevel)
+        let topology = try Topology.load(config)
+        var cluster: LocalCluster?
+        if start {
+            cluster = try await startCluster(topology: topology, configPath: config, logDirectory: URL(fileURLWithPath: ".hddnn/logs"))
+        }
+        defer { cluster?.stop() }
+        let journalURL = URL(fileURLWithPath: journal)
+        try? FileManager.default.createDirectory(at: journalURL.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let line = JobProgressLine()
+        var killer: (@Sendable (String) -> Void)?
+        if let cluster { killer = { cluster.kill($0) } }
+        let runner = JobRunner(topology: topology, configuration: try job.configuration(scheme: scheme),
+                               journal: try Journal(path: journal), killer: killer, progress: { line.update($0) })
+        let report = try await runner.run(resume: resume)
+        line.finish()
+        print(JobReport.table([report]))
+        printDetails(report)
+        print("journal: \(journal) (job \(report.jobID)\(report.resumed ? ", resumed" : ""))")
+        if let json {
+            try report.json().write(to: URL(fileURLWithPath: json))
+            print("report: \(json)")
+        }
+        if report.tasksLost > 0 && job.faultPolicy != .none { throw ExitCode(3) }
+    }
+}
+
+func bootstrapLogging(_ level: String) {
+    let level = Logger.Level(rawValue: level) ?? .warning
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+}
+
+/// Starts every node of `topology` as a local process, printing progress, and stops them on
+/// SIGINT/SIGTERM too.
+func startCluster(topology: Topology, configPath: String, logDirectory: URL) async throws -> LocalCluster {
+    let cluster = LocalCluster(topology: topology, configPath: configPath, executable: LocalCluster.currentExecutable,
+                               logDirectory: logDirectory)
+    SignalGuard.shared.protect(cluster)
+    FileHandle.standardError.write(Data("starting \(topology.nodes.count) nodes (logs in \(logDirectory.path))...\n".utf8))
+    try await cluster.start { message in
+        if ProcessInfo.processInfo.environment["HDDNN_VERBOSE"] != nil { FileHandle.standardError.write(Data((message + "\n").utf8)) }
+    }
+    FileHandle.standardError.write(Data("all \(topology.nodes.count) nodes ready\n".utf8))
+    return cluster
+}
+
+/// Stops the clusters this process started when it is interrupted (Ctrl-C) or terminated.
+final class SignalGuard: @unchecked Sendable {
+    static let shared = SignalGuard()
+    private var clusters: [LocalCluster] = []
+    private var sources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
+
+    func protect(_ cluster: LocalCluster) {
+        lock.lock(); defer { lock.unlock() }
+        clusters.append(cluster)
+        guard sources.isEmpty else { return }
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [self] in
+                FileHandle.standardError.write(Data("\ninterrupted: stopping the nodes this command started\n".utf8))
+                lock.lock()
+                let all = clusters
+                lock.unlock()
+                for c in all { c.stop() }
+                exit(sig == SIGINT ? 130 : 143)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}

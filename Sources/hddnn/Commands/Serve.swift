@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import HDDNNCluster
+import HDDNNRuntime
+import Hummingbird
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one HDDNN node: an Open Inference Protocol v2 server for its model.",
+        discussion: """
+            A node is one process. With --config and --node it takes its model, port, role, trust,
+            threads and emulated slowdown from the topology file and knows its peers (to relay
+            tasks and emulate links). Without --config, --model and --port describe a standalone
+            node. It benchmarks its model at start (its t_p, eq. 1-11) and reports ready only then.
+
+              hddnn serve --config configs/local.yaml --node end-1
+              hddnn serve --model models/edge-resnet.onnx --port 8000 --role edge
+
+            Call it with any OIP v2 client (Triton's tritonclient.http, KServe's), e.g.
+              curl localhost:8000/v2/health/ready
+              curl localhost:8000/v2/models/edge-resnet
+            Prometheus metrics are at /metrics, the node's benchmark at /hddnn/v1/node.
+            """)
+
+    @Option(help: "Topology file (YAML).")
+    var config: String?
+
+    @Option(help: "This node's name in the topology.")
+    var node: String?
+
+    @Option(help: "Standalone: the ONNX model to serve (a model card must sit beside it).")
+    var model: String?
+
+    @Option(help: "Standalone: this node's role (end, edge, cloud).")
+    var role: String = "edge"
+
+    @Option(help: "Standalone: dependable or undependable.")
+    var trust: String = "dependable"
+
+    @Option(help: "Port to listen on (overrides the topology; 0 picks a free one).")
+    var port: Int?
+
+    @Option(help: "Address to listen on (overrides the topology).")
+    var host: String?
+
+    @Option(help: "Standalone: engine threads.")
+    var threads: Int = 1
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    @Flag(help: "Exit when the parent process exits (set by hddnn demo and run, which start nodes).")
+    var exitWithParent = false
+
+    func validate() throws {
+        if config == nil && model == nil { throw ValidationError("give --config and --node, or --model and --port") }
+        if config != nil && node == nil { throw ValidationError("--config needs --node NAME") }
+        if let port, !(0..<65536).contains(port) { throw ValidationError("--port must be 0...65535") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level \(logLevel) is not a log level") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        BLAS.setThreads(1)
+        let topology: Topology
+        let name: String
+        if let config, let node {
+            topology = try Topology.load(config)
+            name = node
+        } else {
+            guard let role = NodeRole(rawValue: role), let trust = Trust(rawValue: trust) else {
+                throw ValidationError("--role must be end, edge or cloud; --trust dependable or undependable")
+            }
+            let url = URL(fileURLWithPath: model!).standardizedFileURL
+            name = url.deletingPathExtension().lastPathComponent
+            let spec = NodeSpec(name: name, role: role, trust: trust, model: url.path,
+                                host: host ?? "127.0.0.1", port: port ?? 8000, threads: threads)
+            // A standalone node is its own one-node topology (an end node if nothing else).
+            let anchor = NodeSpec(name: "_end", role: .end, trust: .dependable, model: url.path, port: 1)
+            topology = try Topology(nodes: role == .end ? [spec] : [anchor, spec], baseDirectory: url.deletingLastPathComponent())
+        }
+        if exitWithParent { watchParent() }
+        let service = try NodeService(topology: topology, node: name)
+        let server = NodeServer(service: service)
+        let app = server.application(host: host, port: port) { port in
+            service.logger.info("listening", metadata: ["port": "\(port)", "model": "\(service.modelName)",
+                                                        "role": "\(service.spec.role.rawValue)", "trust": "\(service.spec.trust.rawValue)"])
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            group.addTask {
+                do { try await service.warmUp() } catch {
+                    service.logger.error("warm-up failed; the node stays unready", metadata: ["error": "\(error)"])
+                }
+            }
+            try await group.next()
+            try await group.next()
+        }
+    }
+
+    /// Exits when the parent dies, so nodes a demo started never outlive it (even after SIGKILL).
+    private func watchParent() {
+        let parent = getppid()
+        Thread.detachNewThread {
+            while getppid() == parent { usleep(250_000) }
+            Foundation.exit(0)
+        }
+    }
+}

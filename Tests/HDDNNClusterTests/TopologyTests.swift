@@ -1,0 +1,54 @@
+import Foundation
+import HDDNNCluster
+import Testing
+
+@Suite struct TopologyTests {
+    @Test func shippedTopologiesLoad() throws {
+        let local = try Topology.load(Fixtures.root.appendingPathComponent("configs/local.yaml").path)
+        #expect(local.nodes(.end).count == 4 && local.nodes(.edge).count == 2 && local.nodes(.cloud).count == 1)
+        #expect(local.modelURL(try local.node("cloud")).path == Fixtures.models.appendingPathComponent("cloud-wrn.onnx").path)
+        #expect(local.link("end-3", "cloud") == LinkProfile(latency: 0.05, bandwidth: 100e6 / 8))
+        #expect(local.link("cloud", "end-3") == local.link("end-3", "cloud"), "links are symmetric")
+        #expect(local.link("edge-1", "cloud") == LinkProfile(latency: 0, bandwidth: nil), "unlisted pairs get the defaults")
+
+        let paper = try Topology.load(Fixtures.root.appendingPathComponent("configs/paper.yaml").path)
+        #expect(paper.nodes(.end).count == 8 && paper.nodes(.edge).count == 4 && paper.nodes(.cloud).count == 1)
+        // The paper's waits per exchange: 0.5 s to an edge device, 1 s to the cloud.
+        #expect(2 * paper.link("end-5", "edge-2").latency == 0.5)
+        #expect(2 * paper.link("end-5", "cloud").latency == 1.0)
+        #expect(try paper.node("cloud").trust == .undependable)
+    }
+
+    @Test func embeddedCopyMatchesConfigsLocal() throws {
+        let file = try String(contentsOf: Fixtures.root.appendingPathComponent("configs/local.yaml"), encoding: .utf8)
+        #expect(Topology.localYAML == file, "hddnn demo's embedded topology must stay identical to configs/local.yaml")
+    }
+
+    @Test func quantities() throws {
+        #expect(try Quantity.seconds("250ms", field: "f") == 0.25)
+        #expect(try Quantity.seconds("1.5s", field: "f") == 1.5)
+        #expect(try Quantity.seconds("0", field: "f") == 0)
+        #expect(try Quantity.bytesPerSecond("100Mbit/s", field: "f") == 12.5e6)
+        #expect(try Quantity.bytesPerSecond("2MB/s", field: "f") == 2e6)
+        #expect(try Quantity.bytesPerSecond("unlimited", field: "f") == nil)
+        #expect(throws: TopologyError.self) { try Quantity.seconds("soon", field: "f") }
+        #expect(throws: TopologyError.self) { try Quantity.bytesPerSecond("-3Mbit/s", field: "f") }
+        #expect(LinkProfile(latency: 0.1, bandwidth: 1e6).seconds(bytes: 500_000) == 0.6, "eq. 18: latency + B / b")
+    }
+
+    @Test func badFilesNameTheField() throws {
+        func error(_ yaml: String) -> String {
+            do { _ = try Topology.parse(yaml, baseDirectory: Fixtures.root); return "" } catch { return "\(error)" }
+        }
+        #expect(error("nodes: []").contains("nodes"))
+        #expect(error("nodes:\n  - { name: a, role: end, model: m.onnx }").contains("nodes.a.port"))
+        #expect(error("nodes:\n  - { name: a, role: boss, model: m.onnx, port: 1 }").contains("end, edge or cloud"))
+        #expect(error("nodes:\n  - { name: a, role: end, model: m.onnx, port: 1 }\n  - { name: a, role: end, model: m.onnx, port: 2 }").contains("twice"))
+        #expect(error("nodes:\n  - { name: a, role: edge, model: m.onnx, port: 1 }").contains("no end node"))
+        #expect(error("nodes:\n  - { name: a, role: end, trust: undependable, model: m.onnx, port: 1 }").contains("dependable"))
+        #expect(error("nodes:\n  - { name: a, role: end, model: m.onnx, port: 1, slowdown: 0.5 }").contains(">= 1"))
+        #expect(error("defaults: { timeout: later }\nnodes:\n  - { name: a, role: end, model: m.onnx, port: 1 }").contains("defaults.timeout"))
+        #expect(error("nodez: 1").contains("unknown top-level key"))
+        #expect(error(": : :").contains("not a valid topology"))
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import HDDNNCluster
+import HDDNNScheduling
+
+/// Real node processes on loopback for the integration tests, one cluster per topology, started
+/// once and left to exit with the test process (`--exit-with-parent`).
+enum ClusterFixture {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let models = root.appendingPathComponent("models").path
+    static let hddnn = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hddnn")
+    static let data = "/usr/share/datasets/fashion-mnist"
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    static func workspace(_ name: String) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hddnn-\(name)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    /// `nodes`: (name, role, trust, model file). Short emulated links so tests stay quick.
+    static func start(_ name: String, nodes: [(String, String, String, String)], timeout: String = "500ms") async throws -> LocalCluster {
+        let dir = try workspace(name)
+        var yaml = """
+            defaults: { timeout: \(timeout), request_timeout: 60s, benchmark_batch: 50 }
+            nodes:
+
+            """
+        for (n, role, trust, model) in nodes {
+            yaml += "  - { name: \(n), role: \(role), trust: \(trust), model: \(model.hasPrefix("/") ? model : models + "/" + model), port: \(freePort()) }\n"
+        }
+        yaml += """
+            links:
+              - { from: "end-*", to: "edge-*", latency: 5ms, bandwidth: 1Gbit/s }
+              - { from: "end-*", to: "cloud*", latency: 10ms, bandwidth: 500Mbit/s }
+
+            """
+        let path = dir.appendingPathComponent("topology.yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let cluster = LocalCluster(topology: try Topology.load(path), configPath: path, executable: hddnn,
+                                   logDirectory: dir.appendingPathComponent("logs"))
+        try await cluster.start(timeout: 180)
+        return cluster
+    }
+
+    static func journal(_ name: String) throws -> Journal {
+        try Journal(path: try workspace(name).appendingPathComponent("journal.sqlite").path)
+    }
+
+    static func run(_ cluster: LocalCluster, _ configuration: JobConfiguration, journal: Journal? = nil,
+                    resume: Bool = false) async throws -> JobReport {
+        let runner = JobRunner(topology: cluster.topology, configuration: configuration, journal: try journal ?? self.journal("job"),
+                               killer: { cluster.kill($0) })
+        return try await runner.run(resume: resume)
+    }
+}
+
+/// The shared healthy cluster: 2 end devices, a dependable edge device, an undependable cloud.
+actor HealthyCluster {
+    static let shared = HealthyCluster()
+    private var cluster: LocalCluster?
+
+    func get() async throws -> LocalCluster {
+        if let cluster { return cluster }
+        let c = try await ClusterFixture.start("healthy", nodes: [
+            ("end-1", "end", "dependable", "end-mobilenet.onnx"),
+            ("end-2", "end", "dependable", "end-mobilenet.onnx"),
+            ("edge-1", "edge", "dependable", "edge-resnet.onnx"),
+            ("cloud", "cloud", "undependable", "cloud-wrn.onnx"),
+        ])
+        cluster = c
+        return c
+    }
+}
