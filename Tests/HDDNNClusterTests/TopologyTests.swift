@@ -52,3 +52,28 @@ import Testing
         #expect(error(": : :").contains("not a valid topology"))
     }
 }
+
+@Suite struct LinkEmulatorTests {
+    /// Transmission serialises on a link direction, propagation overlaps (eq. 18 per message).
+    @Test func bytesQueueAndLatencyOverlaps() async throws {
+        let topology = try Topology(
+            nodes: [NodeSpec(name: "a", role: .end, trust: .dependable, model: "m.onnx", port: 1)],
+            links: [LinkSpec(from: "a", to: "b", latency: 0.1, bandwidth: 10e6)], baseDirectory: Fixtures.root)
+        let links = LinkEmulator(topology: topology)
+        // One message alone: latency + bytes / bandwidth. (Upper bounds are loose: other suites
+        // run the engine on the same two cores.)
+        let clock0 = ContinuousClock.now
+        await links.transmit(from: "b", to: "a", bytes: 500_000)
+        #expect((ContinuousClock.now - clock0).seconds >= 0.15 - 0.005)
+        let clock = ContinuousClock()
+        let start = clock.now
+        async let first: Void = links.transmit(from: "a", to: "b", bytes: 1_000_000)   // 0.1 s on the wire
+        async let second: Void = links.transmit(from: "a", to: "b", bytes: 1_000_000)  // waits for the first
+        _ = await (first, second)
+        let both = (clock.now - start).seconds
+        #expect(both >= 0.3 - 0.01, "two 1 MB messages at 10 MB/s with 0.1 s latency: \(both) s")
+        let free = clock.now
+        await links.transmit(from: "a", to: "c", bytes: 1_000_000)
+        #expect((clock.now - free).seconds < 0.1, "an unlisted pair is free")
+    }
+}

@@ -10,8 +10,6 @@ import Foundation
 public actor LinkEmulator {
     private let topology: Topology
     private var busyUntil: [String: ContinuousClock.Instant] = [:]
-    /// Seconds this process has waited on emulated links, in all.
-    public private(set) var emulatedSeconds = 0.0
 
     public init(topology: Topology) {
         self.topology = topology
@@ -28,7 +26,6 @@ public actor LinkEmulator {
         let sent = start.advanced(by: .seconds(profile.transmissionSeconds(bytes: bytes)))
         busyUntil[key] = sent
         let arrival = sent.advanced(by: .seconds(profile.latency))
-        emulatedSeconds += (arrival - now).seconds
         try? await Task.sleep(until: arrival, clock: clock)
     }
 }

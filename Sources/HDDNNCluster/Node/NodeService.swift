@@ -152,9 +152,8 @@ public final class NodeService: Sendable {
         guard let logits = outputs[self.model.card.output.name] else {
             throw .engine("the model produced no '\(self.model.card.output.name)' output")
         }
-        var hop = TaskMetadata.Hop(node: spec.name, role: spec.role.rawValue, received: received, answered: TaskMetadata.now(),
+        let hop = TaskMetadata.Hop(node: spec.name, role: spec.role.rawValue, received: received, answered: TaskMetadata.now(),
                                    compute: outputs.timing.compute, emulatedWait: outputs.timing.emulatedWait, ran: ran)
-        hop.answered = TaskMetadata.now()
         var parameters: Parameters = [
             "hddnn_node": .string(spec.name),
             "hddnn_level": .string(self.model.card.output.level.rawValue),

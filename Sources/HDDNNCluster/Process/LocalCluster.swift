@@ -35,21 +35,36 @@ public final class LocalCluster: Sendable {
     }
 
     /// Starts the named nodes (all by default) and waits until all are ready or `timeout` passes.
-    public func start(_ names: [String]? = nil, timeout: Double = 120,
+    ///
+    /// One at a time by default: each node benchmarks its model when it starts (its t_p), and
+    /// nodes started together on one machine would time each other's load instead of their own.
+    public func start(_ names: [String]? = nil, timeout: Double = 120, oneAtATime: Bool = true,
                       progress: (@Sendable (String) -> Void)? = nil) async throws(ClusterError) {
         try? FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         let specs = names.map { n in topology.nodes.filter { n.contains($0.name) } } ?? topology.nodes
-        for spec in specs { try launch(spec) }
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        if oneAtATime {
+            for spec in specs {
+                try launch(spec)
+                try await waitReady([spec], deadline: deadline, timeout: timeout, progress: progress)
+            }
+        } else {
+            for spec in specs { try launch(spec) }
+            try await waitReady(specs, deadline: deadline, timeout: timeout, progress: progress)
+        }
+    }
+
+    private func waitReady(_ specs: [NodeSpec], deadline: ContinuousClock.Instant, timeout: Double,
+                           progress: (@Sendable (String) -> Void)?) async throws(ClusterError) {
         let client = NodeClient(origin: "coordinator", topology: topology, emulateSilentFailures: false)
         defer { Task { await client.shutdown() } }
-        let deadline = ContinuousClock.now + .seconds(timeout)
         var pending = Set(specs.map(\.name))
         while !pending.isEmpty {
             for name in pending.sorted() {
                 guard let spec = try? topology.node(name) else { continue }
                 if await client.isReady(spec, timeout: 1) {
                     pending.remove(name)
-                    progress?("node \(name) ready (\(pending.count) to go)")
+                    progress?("node \(name) ready")
                 } else if !isRunning(name) {
                     stop()
                     throw .exited(node: name, log: logDirectory.appendingPathComponent("\(name).log").path, tail: logTail(name))

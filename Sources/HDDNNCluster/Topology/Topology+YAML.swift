@@ -80,6 +80,8 @@ extension Topology {
                 latency: try map["latency"].map { v throws(TopologyError) in try Quantity.seconds(try string(v, field: "\(f).latency"), field: "\(f).latency") },
                 bandwidth: try map["bandwidth"].flatMap { v throws(TopologyError) in try Quantity.bytesPerSecond(try string(v, field: "\(f).bandwidth"), field: "\(f).bandwidth") }))
         }
+        // A deployment file describes a hierarchy, and every hierarchy starts at the end devices.
+        guard nodes.contains(where: { $0.role == .end }) else { throw .noNodes(role: .end) }
         return try Topology(nodes: nodes, links: links, defaults: defaults, baseDirectory: baseDirectory)
     }
 

@@ -46,7 +46,6 @@ public struct Topology: Sendable {
     public init(nodes: [NodeSpec], links: [LinkSpec] = [], defaults: Defaults = .init(), baseDirectory: URL) throws(TopologyError) {
         var seen = Set<String>()
         for n in nodes where !seen.insert(n.name).inserted { throw .duplicateNode(n.name) }
-        guard nodes.contains(where: { $0.role == .end }) else { throw .noNodes(role: .end) }
         for n in nodes where n.role == .end && n.trust != .dependable {
             throw .invalidField(field: "nodes.\(n.name).trust",
                                 reason: "end devices hold the raw data and must be dependable (paper §3.5)")

@@ -85,7 +85,7 @@ public struct JobReport: Sendable, Codable {
 
     init(jobID: String, scheme: String, configuration: JobConfiguration, topology: Topology, layout: ClusterLayout,
          costs: CostModel, prediction: Prediction, outcome: Execution.Outcome, rows: [Journal.TaskRow], data: JobData,
-         duplicates: Int, resumed: Bool, emulatedLinkSeconds: Double) {
+         duplicates: Int, resumed: Bool) {
         self.jobID = jobID
         self.scheme = scheme
         self.configuration = configuration
@@ -134,7 +134,6 @@ public struct JobReport: Sendable, Codable {
         var emulated: [String] = []
         let pairs = Set(topology.links.map { "\($0.from)<->\($0.to): \(Quantity.describe(seconds: $0.latency ?? topology.defaults.latency)) one way, \(Quantity.describe(bytesPerSecond: $0.bandwidth ?? topology.defaults.bandwidth))" })
         if !pairs.isEmpty { emulated.append("links (latency + bytes/bandwidth on the real bytes, eq. 18): " + pairs.sorted().joined(separator: "; ")) }
-        emulated.append(String(format: "the coordinator waited %.1f s on emulated links in all", emulatedLinkSeconds))
         let slow = topology.nodes.filter { $0.slowdown > 1 }.map { "\($0.name) x\($0.slowdown)" }
         if !slow.isEmpty { emulated.append("compute slowdowns (wait (k-1) x measured compute): " + slow.joined(separator: ", ")) }
         if outcome.timeoutsPaid > 0 {

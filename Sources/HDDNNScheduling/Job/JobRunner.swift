@@ -116,7 +116,7 @@ public final class JobRunner: Sendable {
         } catch { throw .journal(error) }
         let report = JobReport(jobID: jobID, scheme: scheme.name, configuration: c, topology: topology, layout: layout,
                                costs: costs, prediction: prediction, outcome: outcome, rows: rows, data: data,
-                               duplicates: duplicates, resumed: resumed, emulatedLinkSeconds: await client.links.emulatedSeconds)
+                               duplicates: duplicates, resumed: resumed)
         do { try journal.finishJob(jobID, summary: report.summaryJSON) } catch { throw .journal(error) }
         return report
     }

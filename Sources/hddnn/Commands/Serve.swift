@@ -81,9 +81,8 @@ struct Serve: AsyncParsableCommand {
             name = url.deletingPathExtension().lastPathComponent
             let spec = NodeSpec(name: name, role: role, trust: trust, model: url.path,
                                 host: host ?? "127.0.0.1", port: port ?? 8000, threads: threads)
-            // A standalone node is its own one-node topology (an end node if nothing else).
-            let anchor = NodeSpec(name: "_end", role: .end, trust: .dependable, model: url.path, port: 1)
-            topology = try Topology(nodes: role == .end ? [spec] : [anchor, spec], baseDirectory: url.deletingLastPathComponent())
+            // A standalone node is a topology of one.
+            topology = try Topology(nodes: [spec], baseDirectory: url.deletingLastPathComponent())
         }
         if exitWithParent { watchParent() }
         let service = try NodeService(topology: topology, node: name)
