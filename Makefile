@@ -8,7 +8,7 @@ APT_PACKAGES := libopenblas-dev libonnx-testdata dataset-fashion-mnist zlib1g-de
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HDDNN := .build/release/hddnn
 
-.PHONY: demo engine-demo test deps build venv oip-venv clean
+.PHONY: demo engine-demo test deps build venv oip-venv paper paper-venv clean
 
 demo: deps build
 	$(HDDNN) demo
@@ -43,6 +43,17 @@ oip-venv: .venv-oip/.installed
 .venv-oip/.installed:
 	python3 -m venv .venv-oip
 	.venv-oip/bin/pip install -q 'tritonclient[http]==2.*' numpy
+	touch $@
+
+# The paper's evaluation on local nodes (minutes per experiment; not part of CI), then the page.
+paper: deps build paper-venv
+	$(HDDNN) experiment --all --out docs/paper/results
+	.venv-paper/bin/python scripts/paper_report.py docs/paper/results docs
+
+paper-venv: .venv-paper/.installed
+.venv-paper/.installed:
+	python3 -m venv .venv-paper
+	.venv-paper/bin/pip install -q 'matplotlib==3.*'
 	touch $@
 
 clean:

@@ -1,10 +1,11 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Modules by responsibility, dependencies pointing down (see docs/architecture.md):
+// Modules by responsibility, dependencies pointing down (README "Architecture", docs/distributed-system.md):
 // CBLAS <- HDDNNRuntime <- HDDNNONNX <- hddnn (CLI).
 // HDDNNData (datasets, taxonomies, model cards) <- HDDNNCluster (topology, OIP v2 nodes and clients,
-// link emulation) <- HDDNNScheduling (schemes, job runner, fault policies, journal) <- hddnn.
+// link emulation) <- HDDNNScheduling (schemes, job runner, fault policies, journal)
+// <- HDDNNExperiments (the paper's §4, reproduced) <- hddnn.
 
 #if os(Linux)
 let blasDependency: [Target.Dependency] = ["CBLAS"]
@@ -87,6 +88,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "HDDNNExperiments",
+            dependencies: [
+                "HDDNNScheduling", "HDDNNCluster", "HDDNNData", "HDDNNRuntime", "HDDNNONNX",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "hddnn",
             dependencies: [
@@ -96,6 +104,7 @@ let package = Package(
                 "HDDNNData",
                 "HDDNNCluster",
                 "HDDNNScheduling",
+                "HDDNNExperiments",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -18,10 +18,10 @@ public enum Quantity {
     }
 
     /// Bytes per second from "100Mbit/s", "1Gbit/s", "12.5MB/s", "800kB/s" or "unlimited"
-    /// (returned as nil: no transmission time is charged).
-    public static func bytesPerSecond(_ text: String, field: String) throws(TopologyError) -> Double? {
+    /// (infinity: no transmission time is charged).
+    public static func bytesPerSecond(_ text: String, field: String) throws(TopologyError) -> Double {
         let t = text.trimmingCharacters(in: .whitespaces)
-        if ["unlimited", "inf", "infinite", "none"].contains(t.lowercased()) { return nil }
+        if ["unlimited", "inf", "infinite", "none"].contains(t.lowercased()) { return .infinity }
         let units: [(String, Double)] = [
             ("Gbit/s", 1e9 / 8), ("Mbit/s", 1e6 / 8), ("kbit/s", 1e3 / 8), ("bit/s", 1.0 / 8),
             ("GB/s", 1e9), ("MB/s", 1e6), ("kB/s", 1e3), ("B/s", 1),
@@ -40,8 +40,8 @@ public enum Quantity {
     }
 
     /// "100 Mbit/s" / "unlimited" for reports.
-    public static func describe(bytesPerSecond: Double?) -> String {
-        guard let b = bytesPerSecond else { return "unlimited" }
+    public static func describe(bytesPerSecond b: Double) -> String {
+        guard b.isFinite else { return "unlimited" }
         let bits = b * 8
         if bits >= 1e9 { return String(format: "%g Gbit/s", bits / 1e9) }
         if bits >= 1e6 { return String(format: "%g Mbit/s", bits / 1e6) }

@@ -78,7 +78,7 @@ extension Topology {
                 from: try string(map["from"], field: "\(f).from"),
                 to: try string(map["to"], field: "\(f).to"),
                 latency: try map["latency"].map { v throws(TopologyError) in try Quantity.seconds(try string(v, field: "\(f).latency"), field: "\(f).latency") },
-                bandwidth: try map["bandwidth"].flatMap { v throws(TopologyError) in try Quantity.bytesPerSecond(try string(v, field: "\(f).bandwidth"), field: "\(f).bandwidth") }))
+                bandwidth: try map["bandwidth"].map { v throws(TopologyError) in try Quantity.bytesPerSecond(try string(v, field: "\(f).bandwidth"), field: "\(f).bandwidth") }))
         }
         // A deployment file describes a hierarchy, and every hierarchy starts at the end devices.
         guard nodes.contains(where: { $0.role == .end }) else { throw .noNodes(role: .end) }

@@ -35,7 +35,8 @@ public struct Topology: Sendable {
         /// sender gives up; a task's own deadline, when shorter, wins.
         public var requestTimeout = 120.0
         public var latency = 0.0
-        public var bandwidth: Double? = nil
+        /// Bytes per second; infinity is unlimited.
+        public var bandwidth = Double.infinity
         /// Largest request body a node accepts.
         public var maxBodyBytes = 64 << 20
         /// Batch size each node benchmarks at start (t_p of eq. 1-11 is per task of this size).
@@ -115,7 +116,9 @@ public struct NodeSpec: Sendable, Equatable {
 public struct LinkSpec: Sendable, Equatable {
     public var from: String
     public var to: String
+    /// Seconds one way; nil takes the default.
     public var latency: Double?
+    /// Bytes per second (infinity: unlimited); nil takes the default.
     public var bandwidth: Double?
 
     public init(from: String, to: String, latency: Double? = nil, bandwidth: Double? = nil) {
@@ -146,10 +149,10 @@ public struct LinkSpec: Sendable, Equatable {
 public struct LinkProfile: Sendable, Equatable {
     /// One-way latency in seconds.
     public var latency: Double
-    /// Bytes per second; nil is unlimited.
-    public var bandwidth: Double?
+    /// Bytes per second; infinity is unlimited.
+    public var bandwidth: Double
 
-    public init(latency: Double, bandwidth: Double?) {
+    public init(latency: Double, bandwidth: Double = .infinity) {
         self.latency = latency
         self.bandwidth = bandwidth
     }
@@ -157,7 +160,7 @@ public struct LinkProfile: Sendable, Equatable {
     /// Eq. 18: t_c = B / b, plus the link's propagation latency.
     public func seconds(bytes: Int) -> Double { latency + transmissionSeconds(bytes: bytes) }
 
-    public func transmissionSeconds(bytes: Int) -> Double { bandwidth.map { Double(bytes) / $0 } ?? 0 }
+    public func transmissionSeconds(bytes: Int) -> Double { bandwidth.isFinite ? Double(bytes) / bandwidth : 0 }
 
-    public var isFree: Bool { latency == 0 && bandwidth == nil }
+    public var isFree: Bool { latency == 0 && !bandwidth.isFinite }
 }

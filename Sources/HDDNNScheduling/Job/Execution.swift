@@ -108,7 +108,8 @@ struct Execution: Sendable {
                 try? runner.journal.recordCoarse(job: jobID, task: task, labels: labels, endNode: endName, latency: latency, attempts: attempts)
                 await state.coarse(task)
                 let record = TaskRecord(coarse: exchange.metadata, coarseLatency: latency)
-                if let upper = scheme.upperNode(task: task, endDevice: d, layout: layout) {
+                if let upper = scheme.upperNode(task: task, endDevice: d, layout: layout, load: await state.upperLoad) {
+                    await state.upperAssigned(upper)
                     fines.start { await self.fine(task: task, device: d, upper: upper, first: first, record: record, state: state, monitor: monitor) }
                 } else {
                     finish(task: task, state: state, fine: nil, source: "coarse (\(scheme.name) scheme)", upper: nil, latency: nil, record: record)
@@ -157,9 +158,17 @@ struct Execution: Sendable {
             let metadata = TaskMetadata(taskID: "\(jobID)/\(task)", source: "coordinator", route: [upper], deadline: deadline)
             var timeout = runner.topology.defaults.requestTimeout
             if let deadline { timeout = min(timeout, deadline - now) }
+            await state.upperSent(upper)
+            let result: Result<NodeClient.Exchange, NodeClientError>
             do {
-                let exchange = try await runner.client.infer(node: relayNode, model: upperInfo.model.name, inputs: [images],
-                                                             metadata: metadata, timeout: timeout, binary: runner.configuration.binary)
+                result = .success(try await runner.client.infer(node: relayNode, model: upperInfo.model.name, inputs: [images],
+                                                                metadata: metadata, timeout: timeout, binary: runner.configuration.binary))
+            } catch {
+                result = .failure(error)
+            }
+            await state.upperAnswered(upper)
+            switch result {
+            case .success(let exchange):
                 guard let labels = exchange.outputs.first?.argmaxRows(), labels.count == span.count else {
                     record.note("\(upper) answered without logits")
                     finish(task: task, state: state, fine: nil, source: "coarse (fine failed)", upper: upper, latency: nil, record: record)
@@ -171,7 +180,7 @@ struct Execution: Sendable {
                 finish(task: task, state: state, fine: labels, source: "fine", upper: upper, latency: TaskMetadata.now() - first, record: record)
                 await state.final(task, fine: true)
                 return
-            } catch {
+            case .failure(let error):
                 let relayFailed: Bool
                 switch error {
                 case .unreachable(let node, _), .timedOut(let node, _): relayFailed = node == relayNode.name

@@ -113,6 +113,17 @@ actor JobState {
 
     func paidTimeout() { timeoutsPaid += 1 }
 
+    // Upper-tier load, for dynamic schemes.
+    private var outstanding: [String: Int] = [:]
+    private var assigned: [String: Int] = [:]
+
+    var upperLoad: UpperLoad { UpperLoad(outstanding: outstanding, assigned: assigned) }
+
+    /// A task was given to `node` (its first attempt there counts toward the node's share).
+    func upperAssigned(_ node: String) { assigned[node, default: 0] += 1 }
+    func upperSent(_ node: String) { outstanding[node, default: 0] += 1 }
+    func upperAnswered(_ node: String) { outstanding[node, default: 0] -= 1 }
+
     func moved(_ bytes: Int) { bytesMoved += bytes }
 
     /// Every task has its coarse label or is lost: the end devices are done.

@@ -9,8 +9,32 @@ public protocol Scheme: Sendable {
     /// The upper node for a task that end device `endDevice` (an index into `layout.end`) runs,
     /// or nil when the task stops at the coarse label.
     func upperNode(task: Int, endDevice: Int, layout: ClusterLayout) -> String?
+    /// The same decision with the job's current state: how many fine-label requests each upper
+    /// node holds and how many tasks each has taken so far. The paper's schemes ignore it.
+    func upperNode(task: Int, endDevice: Int, layout: ClusterLayout, load: UpperLoad) -> String?
     /// What eq. 1-11 predict for this scheme with these costs.
     func predict(_ costs: CostModel) -> Prediction
+}
+
+extension Scheme {
+    public func upperNode(task: Int, endDevice: Int, layout: ClusterLayout, load: UpperLoad) -> String? {
+        upperNode(task: task, endDevice: endDevice, layout: layout)
+    }
+}
+
+/// What dynamic schemes see of the upper tiers while a job runs.
+public struct UpperLoad: Sendable {
+    /// Fine-label requests each upper node holds now (sent, not answered).
+    public var outstanding: [String: Int]
+    /// Tasks each upper node has been given so far in this job.
+    public var assigned: [String: Int]
+    /// Tasks given an upper node so far.
+    public var total: Int { assigned.values.reduce(0, +) }
+
+    public init(outstanding: [String: Int] = [:], assigned: [String: Int] = [:]) {
+        self.outstanding = outstanding
+        self.assigned = assigned
+    }
 }
 
 /// The nodes by tier, in topology order.
@@ -45,6 +69,11 @@ public enum SchemeKind: String, Sendable, CaseIterable, Codable {
     case endEdge = "end-edge"
     case endCloud = "end-cloud"
     case mapping
+    /// Ours: earliest predicted finish over every upper node, never fewer cloud tasks than Mapping.
+    case earliestFinish = "earliest-finish"
+
+    /// The paper's four (`allCases` adds ours).
+    public static let paper: [SchemeKind] = [.end, .endEdge, .endCloud, .mapping]
 
     /// The scheme, with Mapping's N_map from eq. 7 unless `nmap` overrides it.
     public func make(costs: CostModel, nmap: Int? = nil) -> any Scheme {
@@ -53,6 +82,7 @@ public enum SchemeKind: String, Sendable, CaseIterable, Codable {
         case .endEdge: EndEdgeScheme()
         case .endCloud: EndCloudScheme()
         case .mapping: MappingScheme(costs: costs, nmap: nmap)
+        case .earliestFinish: EarliestFinishScheme(costs: costs, nmap: nmap)
         }
     }
 
@@ -62,7 +92,7 @@ public enum SchemeKind: String, Sendable, CaseIterable, Codable {
         case .end: []
         case .endEdge: [.edge]
         case .endCloud: [.cloud]
-        case .mapping: [.edge, .cloud]
+        case .mapping, .earliestFinish: [.edge, .cloud]
         }
     }
 }

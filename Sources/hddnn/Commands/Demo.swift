@@ -72,7 +72,7 @@ struct Demo: AsyncParsableCommand {
         for (scheme, configuration) in runs {
             let runner = JobRunner(topology: topology, configuration: configuration, journal: journal,
                                    killer: { cluster.kill($0) }, progress: { line.update($0) })
-            var report = try await runner.run()
+            var report = try await SignalGuard.shared.interruptible { try await runner.run() }
             line.finish()
             if !configuration.kills.isEmpty { report.scheme += " + kill \(configuration.kills[0].node) (\(configuration.faultPolicy.rawValue))" }
             reports.append(report)

@@ -60,7 +60,7 @@ struct Run: AsyncParsableCommand {
         if let cluster { killer = { cluster.kill($0) } }
         let runner = JobRunner(topology: topology, configuration: try job.configuration(scheme: scheme),
                                journal: try Journal(path: journal), killer: killer, progress: { line.update($0) })
-        let report = try await runner.run(resume: resume)
+        let report = try await SignalGuard.shared.interruptible { try await runner.run(resume: resume) }
         line.finish()
         print(JobReport.table([report]))
         printDetails(report)
@@ -101,7 +101,17 @@ final class SignalGuard: @unchecked Sendable {
     static let shared = SignalGuard()
     private var clusters: [LocalCluster] = []
     private var sources: [DispatchSourceSignal] = []
+    private var interrupted = false
     private let lock = NSLock()
+
+    /// Runs `body`; if it fails because an interrupt is stopping the nodes under it, waits for
+    /// the interrupt to end the process (exit 130) instead of reporting the failure.
+    func interruptible<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch {
+            if lock.withLock({ interrupted }) { try? await Task.sleep(for: .seconds(60)) }
+            throw error
+        }
+    }
 
     func protect(_ cluster: LocalCluster) {
         lock.lock(); defer { lock.unlock() }
@@ -112,9 +122,7 @@ final class SignalGuard: @unchecked Sendable {
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler { [self] in
                 FileHandle.standardError.write(Data("\ninterrupted: stopping the nodes this command started\n".utf8))
-                lock.lock()
-                let all = clusters
-                lock.unlock()
+                let all = lock.withLock { interrupted = true; return clusters }
                 for c in all { c.stop() }
                 exit(sig == SIGINT ? 130 : 143)
             }

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+/// `serve`, `run` and `demo` as a user meets them: one-line errors for bad flags and files, a
+/// clear message when nodes are not running, and Ctrl-C stopping every node a command started.
+@Suite(.serialized) struct ClusterCLITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func expectFailure(_ args: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let r = try CLITests.hddnn(args)
+        #expect(r.status != 0, sourceLocation: sourceLocation)
+        #expect(r.stderr.contains(message), "\(r.stderr)", sourceLocation: sourceLocation)
+    }
+
+    @Test func badFlagsAndFilesAreOneLineErrors() throws {
+        try expectFailure(["run", "--config", "/no/such.yaml"], "cannot read topology '/no/such.yaml'")
+        try expectFailure(["run", "--config", "configs/local.yaml", "--kill", "end-2"], "expected NODE@SHARE")
+        try expectFailure(["run", "--config", "configs/local.yaml", "--deadline", "soon"], "--deadline")
+        try expectFailure(["run", "--config", "configs/local.yaml", "--scheme", "fastest"], "fastest")
+        try expectFailure(["serve", "--config", Self.root.appendingPathComponent("configs/local.yaml").path, "--node", "nope"], "no node named 'nope'")
+        try expectFailure(["serve", "--model", "/no/model.onnx", "--port", "0"], "/no/model")
+    }
+
+    @Test func aJobWithoutRunningNodesSaysHowToStartThem() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hddnn-norun-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let yaml = "defaults: { timeout: 200ms }\nnodes:\n  - { name: end-1, role: end, model: \(Self.root.path)/models/end-mobilenet.onnx, port: \(ClusterCLITests.freePort()) }\n"
+        try yaml.write(to: dir.appendingPathComponent("t.yaml"), atomically: true, encoding: .utf8)
+        try expectFailure(["run", "--config", dir.appendingPathComponent("t.yaml").path, "--scheme", "end", "--images", "50",
+                           "--journal", dir.appendingPathComponent("j.sqlite").path],
+                          "node 'end-1' is not answering")
+    }
+
+    @Test func ctrlCStopsEveryNodeTheCommandStarted() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hddnn-sigint-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let ports = [ClusterCLITests.freePort(), ClusterCLITests.freePort()]
+        let yaml = """
+            nodes:
+              - { name: end-1, role: end, model: \(Self.root.path)/models/end-mobilenet.onnx, port: \(ports[0]) }
+              - { name: edge-1, role: edge, model: \(Self.root.path)/models/edge-resnet.onnx, port: \(ports[1]) }
+            links:
+              - { from: "end-*", to: "edge-*", latency: 2s }
+
+            """
+        try yaml.write(to: dir.appendingPathComponent("t.yaml"), atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = CLITests.binary
+        p.currentDirectoryURL = dir
+        p.arguments = ["run", "--config", "t.yaml", "--start", "--scheme", "end-edge", "--images", "5000"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        // Wait until the nodes are up and the job is running, then interrupt.
+        var seen = ""
+        let deadline = Date().addingTimeInterval(120)
+        while !seen.contains("all 2 nodes ready") && Date() < deadline {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+        try #require(seen.contains("all 2 nodes ready"), "\(seen)")
+        try await Task.sleep(for: .seconds(1))
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 130)
+        for port in ports { #expect(!ClusterCLITests.listening(port), "port \(port) still open after Ctrl-C") }
+    }
+
+    static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    static func listening(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+}
