@@ -98,7 +98,7 @@ if t1:
         rows.append([f"{r['model']} ({r['tier']})",
                      fmt(ms.get("end (1 thread)"), "{:.3f}"), fmt(ms.get("edge (2 threads)"), "{:.3f}"),
                      f"{p_ms[2]} / {p_ms[1]} / {p_ms[0]}",
-                     fmt(r["coarseAccuracy"], "{:.4f}"), fmt(r["fineAccuracy"], "{:.4f}"),
+                     fmt(r.get("coarseAccuracy"), "{:.4f}"), fmt(r.get("fineAccuracy"), "{:.4f}"),
                      f"{fmt(p_acc[0])} / {fmt(p_acc[1])}",
                      f"{r['parameters'] / 1e6:.2f}", f"{PAPER['table1_params'][arch]}"])
     md.append(table(["model (tier)", "ours ms/img, end class (1 thread)", "ours ms/img, edge class (2 threads)",
@@ -113,14 +113,14 @@ if t1:
 t2 = load("table2")
 if t2:
     md.append("## Table 2: the communication module's own cost\n")
-    md.append("Command: " + cmd.format("table2") + f". Off: the node's start-up benchmark (engine only); on: median of "
-              f"{t2['exchanges']} sequential OIP exchanges of a 50-image task from the coordinator, binary tensors, "
-              "divided by 50.\n")
+    md.append("Command: " + cmd.format("table2") + f". On: median of {t2['exchanges']} sequential OIP exchanges of a "
+              "50-image task from the coordinator (binary tensors), divided by 50; off: the engine time the node "
+              "reported for those same requests (`hddnn_compute_ms`).\n")
     rows = []
     for r in t2["rows"]:
         p = PAPER["table2"][r["tier"]]
         rows.append([f"{r['node']} ({r['model']})", f"{r['off']:.2f}", f"{r['zeroLatency']:.2f}",
-                     (f"{r['wait']:.2f} ({r['waitSeconds']} s)" if r["wait"] is not None else "-"),
+                     (f"{r['wait']:.2f} ({r['waitSeconds']} s)" if r.get("wait") is not None else "-"),
                      f"{r['protocolOverhead']:.2f}",
                      f"{p[0]} / {p[1]} / {fmt(p[2], '{}')}"])
     md.append(table(["node", "off (ms/img)", "on, 0 s (ms/img)", "on, paper's wait (ms/img)", "protocol overhead (ms/img)",
@@ -158,13 +158,24 @@ if sc:
     rows = []
     for s in schemes:
         pts = sorted([p for p in sc["points"] if p["scheme"] == s], key=lambda p: p["endDevices"])
-        rows.append([s + " finish s"] + [f"{p['finishSeconds']:.1f} ({p['predictedSeconds']:.1f})" for p in pts])
-    md.append("Finish time in seconds, measured (eq. prediction):\n")
+        if s == "Earliest-Finish":
+            rows.append([s] + [f"{p['finishSeconds']:.1f}" for p in pts])
+        else:
+            rows.append([s] + [f"{p['finishSeconds']:.1f} ({p['predictedSeconds']:.1f})" for p in pts])
+    md.append("Finish time in seconds, measured (eq. 1-11 prediction; single runs, so differences of about 15 % "
+              "between neighbouring points are within run-to-run spread on this shared machine):\n")
     md.append(table(["scheme"] + [str(n) for n in range(1, 9)], rows))
+    md.append("\nWhat the shape says. End scales as eq. 1 says until the 2 cores are busy (about 3 end devices). "
+              "End-Edge and End-Cloud measure well below eq. 3 and 5, which add the upper tier's N_t / N x (t_c + "
+              "t_p) after the end phase as if each upper node handled one task at a time, waits included: our end "
+              "devices go on while fine labels travel and the waits of many tasks overlap on the emulated links, so "
+              "only the upper node's compute queues. Mapping equals End-Edge up to 4 end devices (each end device "
+              "has its own edge device) and then moves towards End-Cloud as end devices 5-8 send to the cloud, as "
+              "the paper's Figure 4 shows; its eq. 11 prediction grows faster for the same reason as eq. 3.\n")
     rows = []
     for s in schemes:
         pts = sorted([p for p in sc["points"] if p["scheme"] == s], key=lambda p: p["endDevices"])
-        rows.append([s] + [fmt(p["fineAccuracy"], "{:.4f}") for p in pts])
+        rows.append([s] + [fmt(p.get("fineAccuracy"), "{:.4f}") for p in pts])
         if s in PAPER["table3"]:
             rows.append([s + " (paper)"] + [f"{v:.2f}" for v in PAPER["table3"][s]])
     md.append("\nTable 3, fine accuracy by number of end devices (ours on Fashion-MNIST's 10 classes; the paper's on "
@@ -178,11 +189,11 @@ if sc:
             o, m = ours.get(n), mapping.get(n)
             if not o or not m:
                 continue
-            win = o["finishSeconds"] < m["finishSeconds"] and (o["fineAccuracy"] or 0) >= (m["fineAccuracy"] or 0) - 1e-9
+            win = o["finishSeconds"] < m["finishSeconds"] and (o.get("fineAccuracy") or 0) >= (m.get("fineAccuracy") or 0) - 1e-9
             wins += win
             rows.append([n, f"{m['finishSeconds']:.2f}", f"{o['finishSeconds']:.2f}",
                          f"{(m['finishSeconds'] - o['finishSeconds']) / m['finishSeconds'] * 100:+.0f} %",
-                         fmt(m["fineAccuracy"], "{:.4f}"), fmt(o["fineAccuracy"], "{:.4f}"), "yes" if win else "no"])
+                         fmt(m.get("fineAccuracy"), "{:.4f}"), fmt(o.get("fineAccuracy"), "{:.4f}"), "yes" if win else "no"])
         md.append("\n### Our scheduler: Earliest-Finish against Mapping\n")
         md.append("Each fine-label request goes to the upper node predicted to answer first (measured t_c + t_e, plus "
                   "t_p times the requests it already holds), and the cloud never gets a smaller share of tasks than "
@@ -192,7 +203,18 @@ if sc:
         md.append(table(["end devices", "Mapping s", "Earliest-Finish s", "time saved", "Mapping fine acc",
                          "Earliest-Finish fine acc", "faster at equal or better accuracy"], rows))
         md.append(f"\nEarliest-Finish beat Mapping on finish time at equal or better fine accuracy at {wins} of "
-                  f"{len(rows)} points.\n")
+                  f"{len(rows)} points.")
+        if wins < len(rows):
+            md.append(" It does not beat Mapping across 1-8 end devices on this machine, and the reason is the "
+                      "testbed: all 13 nodes share 2 cores, so the job's finish time is set by the total CPU work, "
+                      "not by which node is idle. Using the idle cloud or the idle edge devices buys no compute that "
+                      "the busy ones were not already using, and the cloud's model costs about 2.5 times the edge "
+                      "model's CPU per task, so every task Earliest-Finish sends to the cloud beyond Mapping's share "
+                      "raises fine accuracy (0.956-0.961 against 0.954-0.956 from 5 end devices on) and lengthens "
+                      "the job. On separate machines, as in the paper, idle upper nodes are real capacity; "
+                      "emulating that here needs per-node compute slowdowns (the topology's `slowdown`), which "
+                      "these runs do not use.")
+        md.append("\n")
 
 # Table 4
 t4 = load("table4")
@@ -288,6 +310,13 @@ if ft:
     lost = sum(p["tasksLost"] for p in checks)
     dup = sum(p["duplicateResults"] for p in ft["points"])
     done = all(p["journalRowsDone"] == p["tasks"] for p in checks)
+    def growth(policy):
+        pts = sorted([p for p in ft["points"] if p["policy"] == policy], key=lambda p: p["failed"])
+        return pts[-1]["finishSeconds"] / pts[0]["finishSeconds"] if pts and pts[0]["finishSeconds"] > 0 else None
+    md.append(f"\nOur jobs are {ft['images']} images and the paper's 10,000, so compare growth, not seconds: with 6 "
+              f"failed end devices Reassign took {growth('reassign'):.1f}x its failure-free time (paper 8.8x) and "
+              f"Monitor {growth('monitor'):.1f}x (paper 1.45x). Reassign pays the 2 s timeout for every send to a "
+              "dead device, round after round (eq. 17); Monitor drops a device at its first failed send or heartbeat.\n")
     md.append(f"\nFrom the journal: Reassign and Monitor lost {lost} tasks in {len(checks)} runs; every task of "
               f"those runs has exactly one final result: {'yes' if done else 'NO'}; duplicate results refused: {dup}.\n")
 
@@ -300,15 +329,15 @@ if dl:
               "(deadline)`).\n")
     rows = []
     for p in dl["points"]:
-        rows.append([fmt(p["deadline"], "{} s", "none"), f"{p['fineShare']:.2f}", fmt(p["fineAccuracy"], "{:.4f}"),
-                     f"{p['answerFineAccuracy']:.4f}", fmt(p["coarseAccuracy"], "{:.4f}"), p["deadlineMisses"],
+        rows.append([fmt(p.get("deadline"), "{} s", "none"), f"{p['fineShare']:.2f}", fmt(p.get("fineAccuracy"), "{:.4f}"),
+                     f"{p['answerFineAccuracy']:.4f}", fmt(p.get("coarseAccuracy"), "{:.4f}"), p["deadlineMisses"],
                      f"{p['finishSeconds']:.1f}", p["tasksLost"]])
     md.append(table(["deadline", "fine share", "fine acc (fine-labelled)", "fine-level acc of all answers",
                      "coarse acc", "tasks on coarse", "finish s", "lost"], rows))
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    pts = [p for p in dl["points"] if p["deadline"] is not None]
-    ax.plot([p["deadline"] for p in pts], [p["fineShare"] for p in pts], marker="o", label="share with a fine label")
-    ax.plot([p["deadline"] for p in pts], [p["answerFineAccuracy"] for p in pts], marker="o",
+    pts = [p for p in dl["points"] if p.get("deadline") is not None]
+    ax.plot([p.get("deadline") for p in pts], [p["fineShare"] for p in pts], marker="o", label="share with a fine label")
+    ax.plot([p.get("deadline") for p in pts], [p["answerFineAccuracy"] for p in pts], marker="o",
             label="fine-level accuracy of answers")
     ax.set_xlabel("deadline per task (s)")
     ax.set_ylim(0, 1.02)

@@ -160,10 +160,10 @@ public struct JobReport: Sendable, Codable {
 extension JobReport {
     /// Rows of the comparison table, one per report.
     public static func table(_ reports: [JobReport]) -> String {
-        let header = ["scheme", "finish s", "eq. s", "coarse ms p50/p99", "fine ms p50/p99", "coarse acc", "fine acc", "fine share", "MB moved", "lost"]
+        let header = ["scheme", "finish s", "eq. s", "coarse ms mean/p50/p99", "fine ms mean/p50/p99", "coarse acc", "fine acc", "fine share", "MB moved", "lost"]
         var rows = [header]
         for r in reports {
-            func ms(_ s: LatencyStats?) -> String { s.map { String(format: "%.0f/%.0f", $0.p50 * 1000, $0.p99 * 1000) } ?? "-" }
+            func ms(_ s: LatencyStats?) -> String { s.map { String(format: "%.0f/%.0f/%.0f", $0.mean * 1000, $0.p50 * 1000, $0.p99 * 1000) } ?? "-" }
             func pct(_ v: Double?) -> String { v.map { String(format: "%.4f", $0) } ?? "-" }
             rows.append([
                 r.scheme, String(format: "%.2f", r.finishSeconds), String(format: "%.2f", r.prediction.finishSeconds),
