@@ -131,6 +131,10 @@ let package = Package(
             dependencies: ["HDDNNScheduling", "HDDNNCluster", "HDDNNData", "hddnn"]
         ),
         .testTarget(
+            name: "HDDNNExperimentsTests",
+            dependencies: ["HDDNNExperiments", "hddnn"]
+        ),
+        .testTarget(
             name: "hddnnTests",
             dependencies: ["hddnn", "HDDNNONNX", "HDDNNRuntime"]
         ),
