@@ -136,7 +136,7 @@ let package = Package(
         ),
         .testTarget(
             name: "hddnnTests",
-            dependencies: ["hddnn", "HDDNNONNX", "HDDNNRuntime"]
+            dependencies: ["hddnn", "HDDNNONNX", "HDDNNRuntime", "HDDNNCluster"]
         ),
     ]
 )

@@ -27,7 +27,7 @@ import Testing
             }
             return
         }
-        let port = Fixtures.freePort()
+        let port = LocalCluster.freeLoopbackPort()
         let server = Process()
         server.executableURL = Fixtures.hddnn
         server.arguments = ["serve", "--model", Fixtures.models.appendingPathComponent("end-mobilenet.onnx").path,

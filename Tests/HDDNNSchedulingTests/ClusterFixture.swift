@@ -10,17 +10,6 @@ enum ClusterFixture {
     static let hddnn = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hddnn")
     static let data = "/usr/share/datasets/fashion-mnist"
 
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
 
     static func workspace(_ name: String) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hddnn-\(name)-\(UUID().uuidString.prefix(8))")
@@ -37,7 +26,7 @@ enum ClusterFixture {
 
             """
         for (n, role, trust, model) in nodes {
-            yaml += "  - { name: \(n), role: \(role), trust: \(trust), model: \(model.hasPrefix("/") ? model : models + "/" + model), port: \(freePort()) }\n"
+            yaml += "  - { name: \(n), role: \(role), trust: \(trust), model: \(model.hasPrefix("/") ? model : models + "/" + model), port: \(LocalCluster.freeLoopbackPort()) }\n"
         }
         yaml += """
             links:

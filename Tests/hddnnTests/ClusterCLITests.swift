@@ -1,4 +1,5 @@
 import Foundation
+import HDDNNCluster
 import Testing
 
 /// `serve`, `run` and `demo` as a user meets them: one-line errors for bad flags and files, a
@@ -24,7 +25,7 @@ import Testing
     @Test func aJobWithoutRunningNodesSaysHowToStartThem() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hddnn-norun-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let yaml = "defaults: { timeout: 200ms }\nnodes:\n  - { name: end-1, role: end, model: \(Self.root.path)/models/end-mobilenet.onnx, port: \(ClusterCLITests.freePort()) }\n"
+        let yaml = "defaults: { timeout: 200ms }\nnodes:\n  - { name: end-1, role: end, model: \(Self.root.path)/models/end-mobilenet.onnx, port: \(LocalCluster.freeLoopbackPort()) }\n"
         try yaml.write(to: dir.appendingPathComponent("t.yaml"), atomically: true, encoding: .utf8)
         try expectFailure(["run", "--config", dir.appendingPathComponent("t.yaml").path, "--scheme", "end", "--images", "50",
                            "--journal", dir.appendingPathComponent("j.sqlite").path],
@@ -34,7 +35,7 @@ import Testing
     @Test func ctrlCStopsEveryNodeTheCommandStarted() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hddnn-sigint-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let ports = [ClusterCLITests.freePort(), ClusterCLITests.freePort()]
+        let ports = [LocalCluster.freeLoopbackPort(), LocalCluster.freeLoopbackPort()]
         let yaml = """
             nodes:
               - { name: end-1, role: end, model: \(Self.root.path)/models/end-mobilenet.onnx, port: \(ports[0]) }
@@ -68,17 +69,6 @@ import Testing
         for port in ports { #expect(!ClusterCLITests.listening(port), "port \(port) still open after Ctrl-C") }
     }
 
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
 
     static func listening(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -38,8 +38,8 @@ public struct JobReport: Sendable, Codable {
     public var resumed: Bool
     /// What was emulated rather than real, in words.
     public var emulated: [String]
-    /// Every task: its final record from the journal (metadata as JSON text).
-    public var taskRecords: [TaskRow]
+    /// Every task: its row in the journal (labels, nodes, latencies, metadata as JSON text).
+    public var taskRecords: [Journal.TaskRow]
 
     public struct Layout: Sendable, Codable {
         public var end: [String]
@@ -66,21 +66,6 @@ public struct JobReport: Sendable, Codable {
             p50 = quantile(0.5)
             p99 = quantile(0.99)
         }
-    }
-
-    public struct TaskRow: Sendable, Codable {
-        public var index: Int
-        public var firstImage: Int
-        public var count: Int
-        public var state: String
-        public var labelSource: String?
-        public var endNode: String?
-        public var upperNode: String?
-        public var coarseLatency: Double?
-        public var fineLatency: Double?
-        public var attempts: Int
-        /// The task's metadata (paths, hops, bytes, failed attempts) as the journal holds it.
-        public var metadata: String?
     }
 
     init(jobID: String, scheme: String, configuration: JobConfiguration, topology: Topology, layout: ClusterLayout,
@@ -126,11 +111,7 @@ public struct JobReport: Sendable, Codable {
         failedSends = outcome.timeoutsPaid
         killed = outcome.killed
         self.resumed = resumed
-        taskRecords = rows.map {
-            TaskRow(index: $0.index, firstImage: $0.firstImage, count: $0.count, state: $0.state, labelSource: $0.labelSource,
-                    endNode: $0.endNode, upperNode: $0.upperNode, coarseLatency: $0.coarseLatency, fineLatency: $0.fineLatency,
-                    attempts: $0.attempts, metadata: $0.metadata)
-        }
+        taskRecords = rows
         var emulated: [String] = []
         let pairs = Set(topology.links.map { "\($0.from)<->\($0.to): \(Quantity.describe(seconds: $0.latency ?? topology.defaults.latency)) one way, \(Quantity.describe(bytesPerSecond: $0.bandwidth ?? topology.defaults.bandwidth))" })
         if !pairs.isEmpty { emulated.append("links (latency + bytes/bandwidth on the real bytes, eq. 18): " + pairs.sorted().joined(separator: "; ")) }

@@ -89,7 +89,7 @@ public final class Journal: Sendable {
     }
 
     /// One task's row.
-    public struct TaskRow: Sendable, Equatable {
+    public struct TaskRow: Sendable, Equatable, Codable {
         public var index: Int
         public var firstImage: Int
         public var count: Int
@@ -102,6 +102,7 @@ public final class Journal: Sendable {
         public var coarseLatency: Double?
         public var fineLatency: Double?
         public var attempts: Int
+        /// The task's metadata (paths, hops, bytes, failed attempts) as JSON text.
         public var metadata: String?
     }
 
