@@ -86,8 +86,12 @@ public struct ExperimentContext: Sendable {
 
     /// The paper's testbed (8 end, 4 edge, 1 cloud) with its waits, written for `models`.
     /// `edgeLatency` / `cloudLatency` are one-way; the paper's waits are per exchange.
+    /// `slowdown` by role emulates slower machines (a node k times slower waits (k-1) x its
+    /// measured compute while holding its turn).
     func paperTopology(endDevices: Int = 8, edges: Int = 4, edgeLatency: Double = 0.25, cloudLatency: Double = 0.5,
-                       bandwidth: String = "unlimited", timeout: String = "2s", cloudTrust: String = "undependable") -> String {
+                       bandwidth: String = "unlimited", timeout: String = "2s", cloudTrust: String = "undependable",
+                       slowdown: [NodeRole: Double] = [:]) -> String {
+        func k(_ role: NodeRole) -> String { slowdown[role].map { ", slowdown: \($0)" } ?? "" }
         var y = """
             # Written by `hddnn experiment`: the paper's testbed on this machine (every node a process).
             defaults: { timeout: \(timeout), request_timeout: 600s, benchmark_batch: 50, bandwidth: \(bandwidth) }
@@ -96,13 +100,13 @@ public struct ExperimentContext: Sendable {
             """
         let base = 20_000 + Int.random(in: 0..<400) * 20
         for i in 1...endDevices {
-            y += "  - { name: end-\(i), role: end, trust: dependable, model: \(models.path)/end-mobilenet.onnx, port: \(base + i), threads: 1 }\n"
+            y += "  - { name: end-\(i), role: end, trust: dependable, model: \(models.path)/end-mobilenet.onnx, port: \(base + i), threads: 1\(k(.end)) }\n"
         }
         for i in 0..<edges {
             let trust = i < edges / 2 ? "dependable" : "undependable"
-            y += "  - { name: edge-\(i + 1), role: edge, trust: \(trust), model: \(models.path)/edge-resnet.onnx, port: \(base + 10 + i), threads: 2 }\n"
+            y += "  - { name: edge-\(i + 1), role: edge, trust: \(trust), model: \(models.path)/edge-resnet.onnx, port: \(base + 10 + i), threads: 2\(k(.edge)) }\n"
         }
-        y += "  - { name: cloud, role: cloud, trust: \(cloudTrust), model: \(models.path)/cloud-wrn.onnx, port: \(base + 19), threads: 2 }\n"
+        y += "  - { name: cloud, role: cloud, trust: \(cloudTrust), model: \(models.path)/cloud-wrn.onnx, port: \(base + 19), threads: 2\(k(.cloud)) }\n"
         y += """
             links:
               - { from: coordinator, to: "end-*", latency: 0ms }

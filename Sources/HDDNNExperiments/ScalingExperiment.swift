@@ -21,6 +21,22 @@ struct ScalingExperiment {
         var megabytesMoved: Double
         var tasksLost: Int
         var equations: String
+
+        init(report r: JobReport, endDevices n: Int) {
+            scheme = r.scheme
+            endDevices = n
+            finishSeconds = r.finishSeconds
+            predictedSeconds = r.prediction.finishSeconds
+            fineAccuracy = r.fineAccuracy
+            predictedFineAccuracy = r.prediction.fineAccuracy
+            fineShare = r.fineShare
+            coarseAccuracy = r.coarseAccuracy
+            coarseLatencyP50 = r.coarseLatency?.p50
+            fineLatencyP50 = r.fineLatency?.p50
+            megabytesMoved = Double(r.bytesMoved) / 1e6
+            tasksLost = r.tasksLost
+            equations = r.prediction.equations
+        }
     }
 
     struct Result: Codable {
@@ -44,11 +60,7 @@ struct ScalingExperiment {
                 ctx.log("  scaling: \(scheme.rawValue), \(n) end device(s)")
                 let r = try await ctx.run(cluster, JobConfiguration(scheme: scheme, images: images, batch: 50, endDevices: n,
                                                                     faultPolicy: .none, nmap: 1), journal: journal)
-                points.append(Point(
-                    scheme: r.scheme, endDevices: n, finishSeconds: r.finishSeconds, predictedSeconds: r.prediction.finishSeconds,
-                    fineAccuracy: r.fineAccuracy, predictedFineAccuracy: r.prediction.fineAccuracy, fineShare: r.fineShare,
-                    coarseAccuracy: r.coarseAccuracy, coarseLatencyP50: r.coarseLatency?.p50, fineLatencyP50: r.fineLatency?.p50,
-                    megabytesMoved: Double(r.bytesMoved) / 1e6, tasksLost: r.tasksLost, equations: r.prediction.equations))
+                points.append(Point(report: r, endDevices: n))
             }
         }
         return Result(points: points, images: images, batch: 50, nmap: 1, topology: yaml, cpu: cpuName())

@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func everyExperimentIsNamedAndDescribed() {
-        #expect(PaperExperiment.allCases.map(\.rawValue) == ["table1", "table2", "scaling", "table4", "table5", "faults", "deadline"])
+        #expect(PaperExperiment.allCases.map(\.rawValue) == ["table1", "table2", "scaling", "schedulers", "table4", "table5", "faults", "deadline"])
         #expect(PaperExperiment.allCases.allSatisfy { !$0.summary.isEmpty })
     }
 }

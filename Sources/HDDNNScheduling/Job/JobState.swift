@@ -130,8 +130,4 @@ actor JobState {
     var coarsePhaseOver: Bool { coarseDone.count + lost.count >= total }
     var coarseCount: Int { coarseDone.count }
     var finalCount: Int { finalDone.count }
-    var waitingCount: Int { waiting.count }
-
-    /// Tasks still unfinished (neither final nor lost).
-    var unfinished: Int { total - finalDone.count - lost.subtracting(finalDone).count }
 }
