@@ -7,12 +7,12 @@ struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Start a whole HDDNN cluster on this machine, run every scheme, compare them.",
         discussion: """
-            Starts every node of the topology (default: the embedded copy of configs/local.yaml,
-            4 end devices, 2 edge devices, 1 cloud, links emulated) as a real `hddnn serve`
-            process on loopback, runs the same job under End, End-Edge, End-Cloud and Mapping,
-            then the Mapping job again with an end device killed (SIGKILL) under the Monitor
-            policy, and prints the comparison: finish time next to what eq. 1-11 predict,
-            coarse and fine latency, accuracy, bytes moved, tasks lost. Every process it started
+            Starts every node of the topology (default: the embedded copy of configs/local.yaml, \
+            4 end devices, 2 edge devices, 1 cloud, links emulated) as a real `hddnn serve` \
+            process on loopback, runs the same job under End, End-Edge, End-Cloud and Mapping, \
+            then the Mapping job again with an end device killed (SIGKILL) under the Monitor \
+            policy, and prints the comparison: finish time next to what eq. 1-11 predict, \
+            coarse and fine latency, accuracy, bytes moved, tasks lost. Every process it started \
             is stopped at the end, and on Ctrl-C.
 
               hddnn demo                      # from the repository root (uses models/)

@@ -11,10 +11,10 @@ struct Experiment: AsyncParsableCommand {
         discussion: """
             Experiments: \(PaperExperiment.allCases.map { "\n  \($0.rawValue): \($0.summary)" }.joined())
 
-            Each starts the nodes it needs as processes on this machine, runs, stops them and writes
-            NAME.json into --out. By default jobs are scaled to run in minutes on 2 cores (1,000
-            images instead of 10,000, the same batch of 50 and the same emulated waits); --full runs
-            the paper's sizes. `make paper` runs them all and renders docs/paper-reproduction.md
+            Each starts the nodes it needs as processes on this machine, runs, stops them and writes \
+            NAME.json into --out. By default jobs are scaled to run in minutes on 2 cores (1,000 \
+            images instead of 10,000, the same batch of 50 and the same emulated waits); --full runs \
+            the paper's sizes. `make paper` runs them all and renders docs/paper-reproduction.md \
             with plots (scripts/paper_report.py).
 
               hddnn experiment table4

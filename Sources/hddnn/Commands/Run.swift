@@ -8,14 +8,14 @@ struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a classification job over HDDNN nodes with a scheduling scheme.",
         discussion: """
-            Sends Fashion-MNIST test images in tasks of --batch to the end devices of the topology
-            (coarse label first), and on to edge or cloud nodes for the fine label as the scheme
-            says: end, end-edge, end-cloud or mapping (paper §3.4, eq. 1-11). Before the job it
-            measures t_p (each node's start-up benchmark) and t_c (real exchanges) and prints what
+            Sends Fashion-MNIST test images in tasks of --batch to the end devices of the topology \
+            (coarse label first), and on to edge or cloud nodes for the fine label as the scheme \
+            says: end, end-edge, end-cloud or mapping (paper §3.4, eq. 1-11), or earliest-finish (ours). Before the job it \
+            measures t_p (each node's start-up benchmark) and t_c (real exchanges) and prints what \
             the equations predict next to what happened.
 
-            The nodes must be running (`hddnn serve --config ... --node NAME` for each), or pass
-            --start to start them all on this machine. Results go to a journal (SQLite) as they
+            The nodes must be running (`hddnn serve --config ... --node NAME` for each), or pass \
+            --start to start them all on this machine. Results go to a journal (SQLite) as they \
             arrive; --resume finishes an interrupted run of the same job without redoing tasks.
 
               hddnn run --config configs/local.yaml --start --scheme mapping --images 2000
@@ -25,7 +25,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Topology file (YAML).")
     var config: String
 
-    @Option(help: "Scheme: end, end-edge, end-cloud, mapping.")
+    @Option(help: "Scheme: end, end-edge, end-cloud, mapping (the paper's), or earliest-finish (ours).")
     var scheme: SchemeKind = .mapping
 
     @OptionGroup var job: JobOptions

@@ -9,9 +9,9 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one HDDNN node: an Open Inference Protocol v2 server for its model.",
         discussion: """
-            A node is one process. With --config and --node it takes its model, port, role, trust,
-            threads and emulated slowdown from the topology file and knows its peers (to relay
-            tasks and emulate links). Without --config, --model and --port describe a standalone
+            A node is one process. With --config and --node it takes its model, port, role, trust, \
+            threads and emulated slowdown from the topology file and knows its peers (to relay \
+            tasks and emulate links). Without --config, --model and --port describe a standalone \
             node. It benchmarks its model at start (its t_p, eq. 1-11) and reports ready only then.
 
               hddnn serve --config configs/local.yaml --node end-1
