@@ -15,7 +15,7 @@ let blasDependency: [Target.Dependency] = []   // Accelerate on Apple platforms
 
 let package = Package(
     name: "HDDNN",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],  // Synchronization.Mutex
     products: [
         .executable(name: "hddnn", targets: ["hddnn"]),
         .library(name: "HDDNNRuntime", targets: ["HDDNNRuntime"]),
