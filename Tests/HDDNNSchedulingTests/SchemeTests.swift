@@ -51,6 +51,23 @@ import Testing
         #expect(abs(paper.thetaCloud(endDevices: 6, edgeDevices: 4, hasCloud: true) - 1.0 / 3) < 1e-12)
     }
 
+    @Test func earliestFinishUsesIdleNodesAndKeepsMappingsCloudShare() {
+        let ef = EarliestFinishScheme(costs: costs, nmap: 1)
+        // 2 end devices: Mapping's θ_cloud is 0. Idle start: equal edge devices share the work.
+        let two = ClusterLayout(end: ["end-1", "end-2"], edge: layout.edge, cloud: ["cloud"])
+        #expect(ef.upperNode(task: 0, endDevice: 0, layout: two, load: UpperLoad()) == "edge-1")
+        #expect(ef.upperNode(task: 1, endDevice: 0, layout: two, load: UpperLoad()) == "edge-2")
+        // Every edge device holding 3 requests: edge 0.5 + 0.7 x 4 = 3.3 s > cloud 1.0 + 0.2 = 1.2 s.
+        let busy = UpperLoad(outstanding: Dictionary(uniqueKeysWithValues: layout.edge.map { ($0, 3) }),
+                             assigned: Dictionary(uniqueKeysWithValues: layout.edge.map { ($0, 3) }))
+        #expect(ef.upperNode(task: 12, endDevice: 0, layout: two, load: busy) == "cloud")
+        // 8 end devices: θ_cloud = 0.5, so the cloud takes a task whenever it has had less than half.
+        let behind = UpperLoad(outstanding: [:], assigned: ["edge-1": 3, "cloud": 1])
+        #expect(ef.upperNode(task: 4, endDevice: 0, layout: layout, load: behind) == "cloud")
+        let ahead = UpperLoad(outstanding: ["cloud": 1], assigned: ["edge-1": 1, "cloud": 3])
+        #expect(ef.upperNode(task: 4, endDevice: 0, layout: layout, load: ahead)?.hasPrefix("edge") == true)
+    }
+
     @Test func schemeKindsNameWhatTheyNeed() {
         #expect(SchemeKind.endCloud.needs == [.cloud])
         #expect(SchemeKind(rawValue: "end-edge") == .endEdge)

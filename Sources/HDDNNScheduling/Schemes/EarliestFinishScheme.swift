@@ -46,8 +46,9 @@ public struct EarliestFinishScheme: Scheme {
         return rotated.min { predicted($0) < predicted($1) }
     }
 
+    /// With every upper node in use, the upper phase drains at the tiers' combined rate; this
+    /// assumes separate machines (on one shared CPU, total work sets the pace instead).
     public func predict(_ costs: CostModel) -> Prediction {
-        // With every upper node in use the upper phase drains at the tiers' combined rate.
         let end = costs.endTime
         var rate = 0.0
         if let e = costs.edge, e.processing > 0 { rate += Double(e.nodes) / e.processing }
@@ -55,6 +56,6 @@ public struct EarliestFinishScheme: Scheme {
         let upper = rate > 0 ? Double(costs.tasks) / rate + (costs.cloud?.communication ?? costs.edge?.communication ?? 0) : 0
         let base = mapping.predict(costs)
         return Prediction(finishSeconds: max(end, upper), fineShare: 1, fineAccuracy: base.fineAccuracy,
-                          equations: "ours: earliest predicted finish, cloud share >= θ_cloud (N_map = \(mapping.nmap))")
+                          equations: "ours: max(T_End, N_t / Σ(N_tier / t_p,tier) + t_c): every upper node busy, as on separate machines; cloud share >= θ_cloud (N_map = \(mapping.nmap))")
     }
 }
