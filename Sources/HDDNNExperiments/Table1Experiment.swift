@@ -80,6 +80,6 @@ func cpuName() -> String {
     let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
     let line = text.split(separator: "\n").first { $0.hasPrefix("model name") }
     let cores = text.split(separator: "\n").filter { $0.hasPrefix("processor") }.count
-    return (line.map { $0.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" } ?? "unknown") ?? "unknown"
-        + ", \(cores) cores"
+    let name = line?.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown CPU"
+    return "\(name), \(cores) cores"
 }

@@ -84,8 +84,8 @@ public final class LocalCluster: Sendable {
         process.executableURL = executable
         process.arguments = ["serve", "--config", configPath, "--node", spec.name, "--exit-with-parent"]
         let logURL = logDirectory.appendingPathComponent("\(spec.name).log")
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
-        guard let log = try? FileHandle(forWritingTo: logURL) else {
+        guard FileManager.default.createFile(atPath: logURL.path, contents: nil),
+              let log = try? FileHandle(forWritingTo: logURL) else {
             throw .cannotStart(node: spec.name, reason: "cannot write \(logURL.path)")
         }
         process.standardOutput = log
