@@ -119,6 +119,9 @@ public struct ExperimentContext: Sendable {
     }
 }
 
+/// The middle value (the upper one of an even count), as every experiment reports repeated runs.
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
 public enum ExperimentError: Error, CustomStringConvertible {
     case command(String, Int32)
     case missing(String)

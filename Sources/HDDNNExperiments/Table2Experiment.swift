@@ -52,8 +52,7 @@ struct Table2Experiment {
                     times.append(x.seconds)
                     engine.append((x.response.parameters?["hddnn_compute_ms"]?.double ?? .nan) / 1000)
                 }
-                func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] / 50 * 1000 }
-                return (median(times), median(engine))
+                return (median(times) / 50 * 1000, median(engine) / 50 * 1000)
             }
             ctx.log("  table2: \(name)")
             let (zero, off) = try await measure(oneWay: 0)

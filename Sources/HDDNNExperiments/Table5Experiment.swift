@@ -34,18 +34,19 @@ struct Table5Experiment {
 
     func run(_ ctx: ExperimentContext) async throws -> Result {
         let tasks = ctx.full ? 15 : 4
+        let images = try JobData.fashionMNIST(directory: ctx.dataDirectory, limit: 50).tensor(first: 0, count: 50, name: "input")
         var latencyRows: [Row] = []
         for wait in [0.5, 1.0, 1.5, 2.0] {
-            latencyRows.append(try await measure(ctx, wait: wait, bandwidth: "unlimited", tasks: tasks))
+            latencyRows.append(try await measure(ctx, images: images, wait: wait, bandwidth: "unlimited", tasks: tasks))
         }
         var bandwidthRows: [Row] = []
         for bw in ["1Gbit/s", "100Mbit/s", "20Mbit/s", "5Mbit/s"] {
-            bandwidthRows.append(try await measure(ctx, wait: 0.5, bandwidth: bw, tasks: tasks))
+            bandwidthRows.append(try await measure(ctx, images: images, wait: 0.5, bandwidth: bw, tasks: tasks))
         }
         return Result(latencyRows: latencyRows, bandwidthRows: bandwidthRows, tasks: tasks, cpu: cpuName())
     }
 
-    private func measure(_ ctx: ExperimentContext, wait: Double, bandwidth: String, tasks: Int) async throws -> Row {
+    private func measure(_ ctx: ExperimentContext, images: WireTensor, wait: Double, bandwidth: String, tasks: Int) async throws -> Row {
         ctx.log("  table5: wait \(wait) s, bandwidth \(bandwidth)")
         var yaml = ctx.paperTopology(endDevices: 1, edges: 2, edgeLatency: 0, cloudLatency: wait / 2, bandwidth: bandwidth)
         // The device running the head is where the task starts: the coordinator reaches it for free.
@@ -53,9 +54,7 @@ struct Table5Experiment {
                                          with: "  - { from: coordinator, to: \"end-*\", latency: 0ms, bandwidth: unlimited }\n  - { from: coordinator, to: \"edge-*\", latency: 0ms, bandwidth: unlimited }")
         let cluster = try await ctx.startCluster("table5-\(wait)-\(bandwidth.replacingOccurrences(of: "/", with: ""))", yaml: yaml)
         defer { cluster.stop() }
-        let data = try JobData.fashionMNIST(directory: ctx.dataDirectory, limit: 50)
         let cloud = try cluster.topology.node("cloud")
-        let images = data.tensor(first: 0, count: 50, name: "input")
 
         // Raw: the coordinator stands where an end device is, on the same link to the cloud.
         var direct = cluster.topology
@@ -63,22 +62,22 @@ struct Table5Experiment {
         let rawClient = NodeClient(origin: "coordinator", topology: direct)
         let client = NodeClient(origin: "coordinator", topology: cluster.topology)
         defer { Task { await rawClient.shutdown(); await client.shutdown() } }
-        var raw: [Double] = [], onEnd: [Double] = [], onEdge: [Double] = []
+        var raw: [Double] = []
+        var split: [String: [Double]] = [:]
         var rawBytes = 0, splitBytes = 0
         for t in 0..<tasks {
             let r = try await rawClient.infer(node: cloud, model: "cloud-wrn", inputs: [images], metadata: nil, timeout: 600)
             raw.append(r.seconds)
             rawBytes = r.requestBytes + r.responseBytes
-            for (via, list) in [("end-1", 0), ("edge-1", 1)] {
+            for via in ["end-1", "edge-1"] {
                 let node = try cluster.topology.node(via)
                 let meta = TaskMetadata(taskID: "table5/\(t)", source: "coordinator", route: ["cloud"])
                 let x = try await client.infer(node: node, model: "cloud-wrn", inputs: [images], metadata: meta, timeout: 600)
-                if list == 0 { onEnd.append(x.seconds) } else { onEdge.append(x.seconds) }
+                split[via, default: []].append(x.seconds)
                 splitBytes = x.metadata?.bytesSent ?? 0
             }
         }
-        func median(_ v: [Double]) -> Double { v.sorted()[v.count / 2] }
-        let tr = median(raw), te = median(onEnd), tg = median(onEdge)
+        let tr = median(raw), te = median(split["end-1"]!), tg = median(split["edge-1"]!)
         return Row(latency: wait, bandwidth: bandwidth, rawSeconds: tr, splitOnEndSeconds: te, splitOnEdgeSeconds: tg,
                    overheadOnEnd: (te - tr) / tr, overheadOnEdge: (tg - tr) / tr, rawBytes: rawBytes, splitBytes: splitBytes)
     }

@@ -27,7 +27,8 @@ public final class NodeService: Sendable {
 
     struct State {
         var benchmark: NodeInfo.Benchmark?
-        var adapters: [[Int]: InputAdapter] = [:]
+        /// Input adapters by model name and sample shape.
+        var adapters: [String: [[Int]: InputAdapter]] = [:]
     }
 
     /// Largest batch one request may carry.
@@ -48,9 +49,11 @@ public final class NodeService: Sendable {
 
         var heads: [String: SplitModule] = [:]
         if spec.trust == .dependable {
+            var loaded = Set<URL>()
             for upper in topology.nodes where upper.trust == .undependable && upper.role > spec.role {
+                // Several undependable nodes often serve one model: load and split it once.
+                guard loaded.insert(topology.modelURL(upper)).inserted else { continue }
                 let upperModel = try CardedModel.load(onnx: topology.modelURL(upper), options: options)
-                guard heads[upperModel.card.name] == nil else { continue }
                 heads[upperModel.card.name] = try SplitModule(model: upperModel, cut: upper.splitAt, options: options)
             }
         }
@@ -191,19 +194,26 @@ public final class NodeService: Sendable {
                 throw .badRequest("model '\(modelName)' has input '\(card.name)', the request names '\(input.name)'")
             }
             if case .int64 = input.payload { throw .badRequest("input '\(input.name)' must be FP32 or UINT8, got INT64") }
-            let source = Array(input.shape.dropFirst())
-            let adapter: InputAdapter
-            if let cached = state.withLock({ $0.adapters[source] }) {
-                adapter = cached
-            } else {
-                do { adapter = try InputAdapter(source: source, card: model.card) } catch {
-                    throw .badRequest("input '\(input.name)' shape \(input.shape) does not fit model '\(modelName)' (takes \(card.shape)): \(error)")
-                }
-                state.withLock { $0.adapters[source] = adapter }
-            }
-            let range = Float(card.valueRange.first ?? 0)...Float(card.valueRange.last ?? 1)
-            return (model.session, card.name, adapter.apply(input.tensor(valueRange: range)), modelName)
+            return (model.session, card.name, try modelInput(input, for: model.card), modelName)
         }
+    }
+
+    /// A raw input as `card`'s model takes it: UINT8 pixels scaled into the card's value range,
+    /// then adapted to its sample shape (padding, channel copies, normalisation). Adapters are
+    /// cached by model and sample shape.
+    private func modelInput(_ input: WireTensor, for card: ModelCard) throws(OIPError) -> Tensor {
+        let source = Array(input.shape.dropFirst())
+        let adapter: InputAdapter
+        if let cached = state.withLock({ $0.adapters[card.name]?[source] }) {
+            adapter = cached
+        } else {
+            do { adapter = try InputAdapter(source: source, card: card) } catch {
+                throw .badRequest("input '\(input.name)' shape \(input.shape) does not fit model '\(card.name)' (takes \(card.input.shape)): \(error)")
+            }
+            state.withLock { $0.adapters[card.name, default: [:]][source] = adapter }
+        }
+        let range = Float(card.input.valueRange.first ?? 0)...Float(card.input.valueRange.last ?? 1)
+        return adapter.apply(input.tensor(valueRange: range))
     }
 
     private struct Outputs {
@@ -245,16 +255,8 @@ public final class NodeService: Sendable {
             guard let head = heads[target] else {
                 throw .badRequest("node '\(spec.name)' holds no split of model '\(target)' to protect raw data bound for '\(next.name)'")
             }
-            let feed: Tensor
-            do {
-                let adapter = try InputAdapter(source: Array(tensor.shape.dropFirst()), card: head.card)
-                let range = Float(head.card.input.valueRange.first ?? 0)...Float(head.card.input.valueRange.last ?? 1)
-                feed = adapter.apply(tensor.tensor(valueRange: range))
-            } catch {
-                throw .badRequest("input shape \(tensor.shape) does not fit model '\(target)' (takes \(head.card.input.shape)): \(error)")
-            }
-            let headInput = head.card.input.name
-            let outputs = try await run(head.head, feed: headInput, feed, ran: "\(target).head")
+            let feed = try modelInput(tensor, for: head.card)
+            let outputs = try await run(head.head, feed: head.card.input.name, feed, ran: "\(target).head")
             guard let features = outputs[head.cut] else { throw .engine("the split's head produced no '\(head.cut)'") }
             tensor = WireTensor(name: head.cut, tensor: features)
             metadata.payload = .split

@@ -44,6 +44,9 @@ public struct TaskMetadata: Codable, Sendable, Equatable {
         /// What the node ran: "end-mobilenet", "cloud-wrn.head", "cloud-wrn.tail", "relay".
         public var ran: String?
 
+        /// Seconds the node held the task in its executor: compute plus emulated slowdown.
+        public var busy: Double { (compute ?? 0) + (emulatedWait ?? 0) }
+
         public init(node: String, role: String, received: Double, answered: Double? = nil, compute: Double? = nil,
                     emulatedWait: Double? = nil, ran: String? = nil) {
             self.node = node

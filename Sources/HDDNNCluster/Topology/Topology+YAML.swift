@@ -34,10 +34,10 @@ extension Topology {
             if let v = map["host"] { defaults.host = try string(v, field: "defaults.host") }
             if let v = map["threads"] { defaults.threads = try positiveInt(v, field: "defaults.threads") }
             if let v = map["slowdown"] { defaults.slowdown = try slowdown(v, field: "defaults.slowdown") }
-            if let v = map["timeout"] { defaults.timeout = try Quantity.seconds(try string(v, field: "defaults.timeout"), field: "defaults.timeout") }
-            if let v = map["request_timeout"] { defaults.requestTimeout = try Quantity.seconds(try string(v, field: "defaults.request_timeout"), field: "defaults.request_timeout") }
-            if let v = map["latency"] { defaults.latency = try Quantity.seconds(try string(v, field: "defaults.latency"), field: "defaults.latency") }
-            if let v = map["bandwidth"] { defaults.bandwidth = try Quantity.bytesPerSecond(try string(v, field: "defaults.bandwidth"), field: "defaults.bandwidth") }
+            if let v = map["timeout"] { defaults.timeout = try seconds(v, field: "defaults.timeout") }
+            if let v = map["request_timeout"] { defaults.requestTimeout = try seconds(v, field: "defaults.request_timeout") }
+            if let v = map["latency"] { defaults.latency = try seconds(v, field: "defaults.latency") }
+            if let v = map["bandwidth"] { defaults.bandwidth = try bytesPerSecond(v, field: "defaults.bandwidth") }
             if let v = map["max_body"] { defaults.maxBodyBytes = try positiveInt(v, field: "defaults.max_body") }
             if let v = map["benchmark_batch"] { defaults.benchmarkBatch = try positiveInt(v, field: "defaults.benchmark_batch") }
         }
@@ -77,8 +77,8 @@ extension Topology {
             links.append(LinkSpec(
                 from: try string(map["from"], field: "\(f).from"),
                 to: try string(map["to"], field: "\(f).to"),
-                latency: try map["latency"].map { v throws(TopologyError) in try Quantity.seconds(try string(v, field: "\(f).latency"), field: "\(f).latency") },
-                bandwidth: try map["bandwidth"].map { v throws(TopologyError) in try Quantity.bytesPerSecond(try string(v, field: "\(f).bandwidth"), field: "\(f).bandwidth") }))
+                latency: try map["latency"].map { v throws(TopologyError) in try seconds(v, field: "\(f).latency") },
+                bandwidth: try map["bandwidth"].map { v throws(TopologyError) in try bytesPerSecond(v, field: "\(f).bandwidth") }))
         }
         // A deployment file describes a hierarchy, and every hierarchy starts at the end devices.
         guard nodes.contains(where: { $0.role == .end }) else { throw .noNodes(role: .end) }
@@ -106,6 +106,14 @@ extension Topology {
         }
         guard i > 0 else { throw .invalidField(field: field, reason: "must be positive") }
         return i
+    }
+
+    private static func seconds(_ v: Any, field: String) throws(TopologyError) -> Double {
+        try Quantity.seconds(try string(v, field: field), field: field)
+    }
+
+    private static func bytesPerSecond(_ v: Any, field: String) throws(TopologyError) -> Double {
+        try Quantity.bytesPerSecond(try string(v, field: field), field: field)
     }
 
     private static func slowdown(_ v: Any, field: String) throws(TopologyError) -> Double {

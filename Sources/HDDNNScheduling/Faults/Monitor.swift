@@ -13,7 +13,6 @@ public final class Monitor: Sendable {
     private let client: NodeClient
     private let nodes: [NodeSpec]
     private let live: Mutex<Set<String>>
-    private let changes = Mutex<[(time: Double, node: String, alive: Bool)]>([])
     private let logger: Logger
 
     public init(client: NodeClient, nodes: [NodeSpec], interval: Double = 0.5, probeTimeout: Double = 0.5,
@@ -33,8 +32,6 @@ public final class Monitor: Sendable {
     /// Drops a node after a failed exchange.
     public func markDead(_ node: String) { set(node, alive: false) }
 
-    /// Every change of the list, for the report.
-    public var history: [(time: Double, node: String, alive: Bool)] { changes.withLock { $0 } }
 
     /// Polls until cancelled.
     public func run() async {
@@ -52,7 +49,6 @@ public final class Monitor: Sendable {
     private func set(_ node: String, alive: Bool) {
         let changed = live.withLock { list in alive ? list.insert(node).inserted : list.remove(node) != nil }
         guard changed else { return }
-        changes.withLock { $0.append((Date().timeIntervalSince1970, node, alive)) }
         logger.notice(alive ? "node back in the live list" : "node removed from the live list", metadata: ["node": "\(node)"])
     }
 }

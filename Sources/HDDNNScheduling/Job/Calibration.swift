@@ -29,8 +29,7 @@ struct Calibration {
                                                    metadata: TaskMetadata(taskID: "calibration/end", source: "coordinator"),
                                                    timeout: runner.topology.defaults.requestTimeout)
         } catch { throw .calibration("\(error)") }
-        let endHop = direct.metadata?.path.last
-        let endCompute = (endHop?.compute ?? 0) + (endHop?.emulatedWait ?? 0)
+        let endCompute = direct.metadata?.path.last?.busy ?? 0
         let endCost = CostModel.TierCost(
             nodes: layout.end.count, communication: max(0, direct.seconds - endCompute),
             processing: scaled(endInfo.benchmark?.modelSeconds ?? endCompute, endInfo), accuracy: endInfo.card.metrics?.coarseAccuracy)
@@ -50,7 +49,7 @@ struct Calibration {
                   let relayEnd = relayHop.answered, let upperEnd = upperHop.answered else {
                 throw .calibration("the relay through \(end.name) to \(name) returned no hop timestamps")
             }
-            let head = (relayHop.compute ?? 0) + (relayHop.emulatedWait ?? 0)
+            let head = relayHop.busy
             let upperTime = upperEnd - upperHop.received
             let communication = max(0, (relayEnd - relayHop.received) - head - upperTime)
             let split = spec.trust == .undependable

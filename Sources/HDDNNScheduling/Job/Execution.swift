@@ -18,14 +18,11 @@ struct Execution: Sendable {
     /// What the run itself saw (the journal holds the per-task results).
     struct Outcome: Sendable {
         var seconds: Double
-        var lost: Int
         var fineLost: Int
         var deadlineMisses: Int
         var timeoutsPaid: Int
         var bytesMoved: Int
         var killed: [String]
-        var liveChanges: [(time: Double, node: String, alive: Bool)]
-        var started: Double
     }
 
     private var policy: FaultPolicy { runner.configuration.faultPolicy }
@@ -59,10 +56,10 @@ struct Execution: Sendable {
                                                 metadata: "{\"lost\":true}", lost: true)
         }
         let now = TaskMetadata.now()
-        progressUpdate(state: state, monitor: monitor, started: started, final: true, seconds: now - started)
-        return Outcome(seconds: now - started, lost: lost.count, fineLost: await state.fineLost, deadlineMisses: await state.deadlineMisses,
+        progressUpdate(state: state, monitor: monitor, seconds: now - started)
+        return Outcome(seconds: now - started, fineLost: await state.fineLost, deadlineMisses: await state.deadlineMisses,
                        timeoutsPaid: await state.timeoutsPaid, bytesMoved: await state.bytesMoved,
-                       killed: killed.values, liveChanges: monitor?.history ?? [], started: started)
+                       killed: killed.values)
     }
 
     // MARK: End devices
@@ -262,12 +259,12 @@ struct Execution: Sendable {
 
     private func tick(state: JobState, monitor: Monitor?, started: Double) async {
         while !Task.isCancelled {
-            progressUpdate(state: state, monitor: monitor, started: started, final: false, seconds: TaskMetadata.now() - started)
+            progressUpdate(state: state, monitor: monitor, seconds: TaskMetadata.now() - started)
             try? await Task.sleep(for: .milliseconds(100))
         }
     }
 
-    private func progressUpdate(state: JobState, monitor: Monitor?, started: Double, final: Bool, seconds: Double) {
+    private func progressUpdate(state: JobState, monitor: Monitor?, seconds: Double) {
         guard let progress = runner.progress else { return }
         Task {
             progress(JobProgress(scheme: scheme.name, total: spans.count, coarse: spans.count - todo.count + (await state.coarseCount),

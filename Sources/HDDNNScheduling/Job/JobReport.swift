@@ -7,7 +7,7 @@ public struct JobReport: Sendable, Codable {
     public var jobID: String
     public var scheme: String
     public var configuration: JobConfiguration
-    public var layout: Layout
+    public var layout: ClusterLayout
     public var costs: CostModel
     public var prediction: Prediction
     /// Seconds from the first dispatch to the last final result of this run.
@@ -41,11 +41,6 @@ public struct JobReport: Sendable, Codable {
     /// Every task: its row in the journal (labels, nodes, latencies, metadata as JSON text).
     public var taskRecords: [Journal.TaskRow]
 
-    public struct Layout: Sendable, Codable {
-        public var end: [String]
-        public var edge: [String]
-        public var cloud: [String]
-    }
 
     public struct LatencyStats: Sendable, Codable {
         public var mean: Double
@@ -74,7 +69,7 @@ public struct JobReport: Sendable, Codable {
         self.jobID = jobID
         self.scheme = scheme
         self.configuration = configuration
-        self.layout = Layout(end: layout.end, edge: layout.edge, cloud: layout.cloud)
+        self.layout = layout
         self.costs = costs
         self.prediction = prediction
         finishSeconds = outcome.seconds

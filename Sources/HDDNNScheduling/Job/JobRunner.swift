@@ -2,7 +2,6 @@ import Foundation
 import HDDNNCluster
 import HDDNNData
 import Logging
-import Synchronization
 
 /// Runs a job over real nodes: the coordinator of the paper's §3.4 (the "task assigner" beside the
 /// end devices). For each task of `batch` images:
@@ -51,8 +50,7 @@ public final class JobRunner: Sendable {
         if let n = c.endDevices, n > topology.nodes(.end).count {
             throw .invalid("--end-devices \(n) but the topology has \(topology.nodes(.end).count) end devices")
         }
-        for role in c.scheme.needs where (role == .edge ? layout.edge : layout.cloud).isEmpty {
-            if c.scheme == .mapping && role == .cloud { continue }
+        for role in c.scheme.requires where (role == .edge ? layout.edge : layout.cloud).isEmpty {
             throw .missingTier(scheme: c.scheme.rawValue, role: role)
         }
         for kill in c.kills where (try? topology.node(kill.node)) == nil {

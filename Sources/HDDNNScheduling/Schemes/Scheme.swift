@@ -38,7 +38,7 @@ public struct UpperLoad: Sendable {
 }
 
 /// The nodes by tier, in topology order.
-public struct ClusterLayout: Sendable, Equatable {
+public struct ClusterLayout: Sendable, Equatable, Codable {
     public var end: [String]
     public var edge: [String]
     public var cloud: [String]
@@ -86,7 +86,7 @@ public enum SchemeKind: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// Which upper tiers the scheme needs.
+    /// Which upper tiers the scheme sends to.
     public var needs: [NodeRole] {
         switch self {
         case .end: []
@@ -94,5 +94,11 @@ public enum SchemeKind: String, Sendable, CaseIterable, Codable {
         case .endCloud: [.cloud]
         case .mapping, .earliestFinish: [.edge, .cloud]
         }
+    }
+
+    /// The tiers a topology must have for the scheme: Mapping sends to the cloud only what its
+    /// edge devices cannot take (eq. 8), so it runs without one.
+    public var requires: [NodeRole] {
+        self == .mapping ? [.edge] : needs
     }
 }
