@@ -6,6 +6,7 @@ import PackageDescription
 // HDDNNData (datasets, taxonomies, model cards) <- HDDNNCluster (topology, OIP v2 nodes and clients,
 // link emulation) <- HDDNNScheduling (schemes, job runner, fault policies, journal)
 // <- HDDNNExperiments (the paper's §4, reproduced) <- hddnn.
+// HDDNNCluster <- HDDNNHolistic (catalogue, planner, placement, outcome fusion: the vision paper) <- hddnn.
 
 #if os(Linux)
 let blasDependency: [Target.Dependency] = ["CBLAS"]
@@ -89,6 +90,15 @@ let package = Package(
             ]
         ),
         .target(
+            name: "HDDNNHolistic",
+            dependencies: [
+                "HDDNNCluster", "HDDNNData", "HDDNNRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "HDDNNExperiments",
             dependencies: [
                 "HDDNNScheduling", "HDDNNCluster", "HDDNNData", "HDDNNRuntime", "HDDNNONNX",
@@ -105,6 +115,7 @@ let package = Package(
                 "HDDNNCluster",
                 "HDDNNScheduling",
                 "HDDNNExperiments",
+                "HDDNNHolistic",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

@@ -48,12 +48,15 @@ public final class NodeClient: Sendable {
         public var metadata: TaskMetadata?
     }
 
-    /// `POST /v2/models/{model}/infer` on `node`.
+    /// `POST /v2/models/{model}/infer` on `node`, with the task's metadata and any `parameters`
+    /// beside it as request parameters.
     public func infer(node: NodeSpec, model: String, inputs: [WireTensor], metadata: TaskMetadata?,
-                      timeout: Double? = nil, traceparent: String? = nil, binary: Bool = true) async throws(NodeClientError) -> Exchange {
+                      parameters: Parameters = [:], timeout: Double? = nil, traceparent: String? = nil,
+                      binary: Bool = true) async throws(NodeClientError) -> Exchange {
         let started = ContinuousClock.now
         let limit = timeout ?? topology.defaults.timeout
-        let body = OIPCodec.encodeRequest(id: metadata?.taskID, parameters: metadata?.parameters, inputs: inputs,
+        let all = (metadata?.parameters ?? [:]).merging(parameters) { $1 }
+        let body = OIPCodec.encodeRequest(id: metadata?.taskID, parameters: all.isEmpty ? nil : all, inputs: inputs,
                                           outputs: nil, binary: binary)
         var request = HTTPClientRequest(url: "\(topology.baseURL(node))/v2/models/\(model)/infer")
         request.method = .POST

@@ -26,8 +26,6 @@ public struct NodeServer: Sendable {
     }
 
     public static let version = "0.6.0"
-    static let headerLength = HTTPField.Name(OIPCodec.headerLengthField)!
-    static let traceparent = HTTPField.Name("traceparent")!
 
     /// The router, for `Application` or for HummingbirdTesting.
     public func router() -> Router<BasicRequestContext> {
@@ -57,7 +55,7 @@ public struct NodeServer: Sendable {
                 }
             }
             router.post(RouterPath("\(prefix)/infer")) { request, context in
-                try await infer(service, request: request, model: context.parameters.get("model") ?? "")
+                await infer(service, request: request, model: context.parameters.get("model") ?? "")
             }
         }
         return router
@@ -75,16 +73,9 @@ public struct NodeServer: Sendable {
     }
 }
 
-private func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-    return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-}
+private func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response { OIPHTTP.json(value, status: status) }
 
-private func errorResponse(_ error: OIPError) -> Response {
-    json(ErrorResponse(error: error.description), status: HTTPResponse.Status(code: error.status))
-}
+private func errorResponse(_ error: OIPError) -> Response { OIPHTTP.error(error) }
 
 private func measured(_ service: NodeService, route: String, _ body: () throws(OIPError) -> Response) rethrows -> Response {
     let start = ContinuousClock.now
@@ -104,39 +95,17 @@ private func metadata(_ service: NodeService, model: String) throws(OIPError) ->
         outputs: [.init(name: card.output.name, datatype: "FP32", shape: [-1, card.output.labels.count])]))
 }
 
-private func infer(_ service: NodeService, request: Request, model: String) async throws -> Response {
+private func infer(_ service: NodeService, request: Request, model: String) async -> Response {
     let start = ContinuousClock.now
     var received = 0
     let response: Response
-    do {
-        let limit = service.topology.defaults.maxBodyBytes
-        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
-            throw OIPError.bodyTooLarge(limit: limit)
-        }
-        let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: limit) } catch is NIOTooManyBytesError {
-            throw OIPError.bodyTooLarge(limit: limit)
-        }
-        received = body.readableBytes
-        var headerLength: Int?
-        if let field = request.headers[NodeServer.headerLength] {
-            guard let n = Int(field.trimmingCharacters(in: .whitespaces)) else {
-                throw OIPError.badRequest("\(OIPCodec.headerLengthField) '\(field)' is not a number")
-            }
-            headerLength = n
-        }
-        let decoded = try OIPCodec.decodeRequest(Array(body.readableBytesView), headerLength: headerLength)
-        let answer = try await service.infer(model: model, request: decoded, traceparent: request.headers[NodeServer.traceparent])
-        let binary = decoded.request.parameters?["binary_data_output"]?.bool == true
-            || decoded.request.outputs?.contains { $0.parameters?["binary_data"]?.bool == true } == true
-        let encoded = OIPCodec.encodeResponse(
-            InferenceResponse(modelName: model, modelVersion: "1", id: decoded.request.id, parameters: answer.parameters, outputs: []),
-            outputs: answer.outputs, binary: binary)
-        var headers: HTTPFields = [.contentType: binary ? "application/octet-stream" : "application/json"]
-        if let h = encoded.headerLength { headers[NodeServer.headerLength] = String(h) }
-        if let trace = request.headers[NodeServer.traceparent] { headers[NodeServer.traceparent] = trace }
-        response = Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: encoded.bytes)))
-    } catch let error as OIPError {
+    do throws(OIPError) {
+        let (decoded, size) = try await OIPHTTP.inferRequest(request, limit: service.topology.defaults.maxBodyBytes)
+        received = size
+        let answer = try await service.infer(model: model, request: decoded, traceparent: OIPHTTP.traceparent(of: request))
+        response = OIPHTTP.inferResponse(model: model, request: request, decoded: decoded, outputs: answer.outputs,
+                                         parameters: answer.parameters)
+    } catch {
         service.logger.notice("refused", metadata: ["model": "\(model)", "status": "\(error.status)", "error": "\(error)"])
         response = errorResponse(error)
     }

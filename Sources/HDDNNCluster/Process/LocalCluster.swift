@@ -14,14 +14,17 @@ public final class LocalCluster: Sendable {
     public let configPath: String
     public let logDirectory: URL
     private let executable: URL
+    /// The subcommand that runs one node (`serve`; the holistic layer's `holistic node`).
+    private let command: [String]
     private let processes = Mutex<[String: Process]>([:])
     private let logger: Logger
 
     /// - Parameters:
     ///   - executable: the `hddnn` binary to start nodes with.
     ///   - logDirectory: where each node's output goes (`NAME.log`).
-    public init(topology: Topology, configPath: String, executable: URL, logDirectory: URL,
+    public init(topology: Topology, configPath: String, executable: URL, logDirectory: URL, command: [String] = ["serve"],
                 logger: Logger = Logger(label: "hddnn.cluster")) {
+        self.command = command
         self.topology = topology
         self.configPath = configPath
         self.executable = executable
@@ -82,7 +85,7 @@ public final class LocalCluster: Sendable {
     private func launch(_ spec: NodeSpec) throws(ClusterError) {
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["serve", "--config", configPath, "--node", spec.name, "--exit-with-parent"]
+        process.arguments = command + ["--config", configPath, "--node", spec.name, "--exit-with-parent"]
         let logURL = logDirectory.appendingPathComponent("\(spec.name).log")
         guard FileManager.default.createFile(atPath: logURL.path, contents: nil),
               let log = try? FileHandle(forWritingTo: logURL) else {

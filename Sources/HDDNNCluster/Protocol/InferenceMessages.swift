@@ -75,12 +75,26 @@ public struct ModelMetadataResponse: Codable, Sendable {
         public var name: String
         public var datatype: String
         public var shape: [Int]
+
+        public init(name: String, datatype: String, shape: [Int]) {
+            self.name = name
+            self.datatype = datatype
+            self.shape = shape
+        }
     }
     public var name: String
     public var versions: [String]
     public var platform: String
     public var inputs: [TensorMetadata]
     public var outputs: [TensorMetadata]
+
+    public init(name: String, versions: [String], platform: String, inputs: [TensorMetadata], outputs: [TensorMetadata]) {
+        self.name = name
+        self.versions = versions
+        self.platform = platform
+        self.inputs = inputs
+        self.outputs = outputs
+    }
 }
 
 /// `GET /v2`.
@@ -88,11 +102,19 @@ public struct ServerMetadataResponse: Codable, Sendable {
     public var name: String
     public var version: String
     public var extensions: [String]
+
+    public init(name: String, version: String, extensions: [String]) {
+        self.name = name
+        self.version = version
+        self.extensions = extensions
+    }
 }
 
 /// The protocol's error document: `{"error": "..."}`.
 public struct ErrorResponse: Codable, Sendable {
     public var error: String
+
+    public init(error: String) { self.error = error }
 }
 
 /// OIP `parameters`: a map of scalar values (the protocol allows no nesting; structure travels as

@@ -189,7 +189,7 @@ public enum OIPCodec {
         return EncodedBody(bytes: bytes, headerLength: headerLength)
     }
 
-    static func describe(_ error: any Error) -> String {
+    public static func describe(_ error: any Error) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, let ctx):
             "missing field '\(path(ctx.codingPath + [key]))'"

@@ -15,31 +15,31 @@ extension Topology {
     }
 
     public static func parse(_ text: String, path: String = "<memory>", baseDirectory: URL) throws(TopologyError) -> Topology {
-        let root: [String: Any]
-        do {
-            guard let r = try Yams.load(yaml: text) as? [String: Any] else {
-                throw TopologyError.invalidYAML(path: path, reason: "the top level must be a mapping with `nodes:`")
-            }
-            root = r
-        } catch let e as TopologyError { throw e } catch {
-            throw .invalidYAML(path: path, reason: "\(error)")
-        }
-        for key in root.keys where !["defaults", "nodes", "links", "name", "description"].contains(key) {
-            throw .invalidField(field: key, reason: "unknown top-level key (expected defaults, nodes, links)")
+        try parse(root: YAMLField.root(text, path: path), baseDirectory: baseDirectory)
+    }
+
+    /// The topology part of a parsed YAML file. `hierarchy` files (the HDDNN deployments) need a
+    /// model per node and at least one end device; other files built on a topology (the holistic
+    /// layer's, `extraKeys`) give nodes their models another way.
+    public static func parse(root: [String: Any], baseDirectory: URL, hierarchy: Bool = true,
+                             extraKeys: Set<String> = []) throws(TopologyError) -> Topology {
+        let known: Set<String> = ["defaults", "nodes", "links", "name", "description"]
+        for key in root.keys where !known.contains(key) && !extraKeys.contains(key) {
+            throw .invalidField(field: key, reason: "unknown top-level key (expected \((known.subtracting(["name", "description"]).union(extraKeys)).sorted().joined(separator: ", ")))")
         }
 
         var defaults = Defaults()
         if let d = root["defaults"] {
-            let map = try mapping(d, field: "defaults")
-            if let v = map["host"] { defaults.host = try string(v, field: "defaults.host") }
-            if let v = map["threads"] { defaults.threads = try positiveInt(v, field: "defaults.threads") }
-            if let v = map["slowdown"] { defaults.slowdown = try slowdown(v, field: "defaults.slowdown") }
-            if let v = map["timeout"] { defaults.timeout = try seconds(v, field: "defaults.timeout") }
-            if let v = map["request_timeout"] { defaults.requestTimeout = try seconds(v, field: "defaults.request_timeout") }
-            if let v = map["latency"] { defaults.latency = try seconds(v, field: "defaults.latency") }
-            if let v = map["bandwidth"] { defaults.bandwidth = try bytesPerSecond(v, field: "defaults.bandwidth") }
-            if let v = map["max_body"] { defaults.maxBodyBytes = try positiveInt(v, field: "defaults.max_body") }
-            if let v = map["benchmark_batch"] { defaults.benchmarkBatch = try positiveInt(v, field: "defaults.benchmark_batch") }
+            let map = try YAMLField.mapping(d, field: "defaults")
+            if let v = map["host"] { defaults.host = try YAMLField.string(v, field: "defaults.host") }
+            if let v = map["threads"] { defaults.threads = try YAMLField.positiveInt(v, field: "defaults.threads") }
+            if let v = map["slowdown"] { defaults.slowdown = try YAMLField.slowdown(v, field: "defaults.slowdown") }
+            if let v = map["timeout"] { defaults.timeout = try YAMLField.seconds(v, field: "defaults.timeout") }
+            if let v = map["request_timeout"] { defaults.requestTimeout = try YAMLField.seconds(v, field: "defaults.request_timeout") }
+            if let v = map["latency"] { defaults.latency = try YAMLField.seconds(v, field: "defaults.latency") }
+            if let v = map["bandwidth"] { defaults.bandwidth = try YAMLField.bytesPerSecond(v, field: "defaults.bandwidth") }
+            if let v = map["max_body"] { defaults.maxBodyBytes = try YAMLField.positiveInt(v, field: "defaults.max_body") }
+            if let v = map["benchmark_batch"] { defaults.benchmarkBatch = try YAMLField.positiveInt(v, field: "defaults.benchmark_batch") }
         }
 
         guard let rawNodes = root["nodes"] as? [Any], !rawNodes.isEmpty else {
@@ -47,50 +47,66 @@ extension Topology {
         }
         var nodes: [NodeSpec] = []
         for (i, raw) in rawNodes.enumerated() {
-            let map = try mapping(raw, field: "nodes[\(i)]")
-            let name = try string(map["name"], field: "nodes[\(i)].name")
+            let map = try YAMLField.mapping(raw, field: "nodes[\(i)]")
+            let name = try YAMLField.string(map["name"], field: "nodes[\(i)].name")
             let f = "nodes.\(name)"
-            guard let role = NodeRole(rawValue: try string(map["role"], field: "\(f).role")) else {
+            guard let role = NodeRole(rawValue: try YAMLField.string(map["role"], field: "\(f).role")) else {
                 throw .invalidField(field: "\(f).role", reason: "must be end, edge or cloud")
             }
-            let trustText = try map["trust"].map { v throws(TopologyError) in try string(v, field: "\(f).trust") }
+            let trustText = try map["trust"].map { v throws(TopologyError) in try YAMLField.string(v, field: "\(f).trust") }
                 ?? (role == .cloud ? "undependable" : "dependable")
             guard let trust = Trust(rawValue: trustText) else {
                 throw .invalidField(field: "\(f).trust", reason: "must be dependable or undependable")
             }
-            let port = try positiveInt(map["port"], field: "\(f).port")
+            let port = try YAMLField.positiveInt(map["port"], field: "\(f).port")
             guard port < 65536 else { throw .invalidField(field: "\(f).port", reason: "must be below 65536") }
             nodes.append(NodeSpec(
                 name: name, role: role, trust: trust,
-                model: try string(map["model"], field: "\(f).model"),
-                host: try map["host"].map { v throws(TopologyError) in try string(v, field: "\(f).host") } ?? defaults.host,
+                model: hierarchy || map["model"] != nil ? try YAMLField.string(map["model"], field: "\(f).model") : "",
+                host: try map["host"].map { v throws(TopologyError) in try YAMLField.string(v, field: "\(f).host") } ?? defaults.host,
                 port: port,
-                threads: try map["threads"].map { v throws(TopologyError) in try positiveInt(v, field: "\(f).threads") } ?? defaults.threads,
-                slowdown: try map["slowdown"].map { v throws(TopologyError) in try slowdown(v, field: "\(f).slowdown") } ?? defaults.slowdown,
-                splitAt: try map["split_at"].map { v throws(TopologyError) in try string(v, field: "\(f).split_at") }))
+                threads: try map["threads"].map { v throws(TopologyError) in try YAMLField.positiveInt(v, field: "\(f).threads") } ?? defaults.threads,
+                slowdown: try map["slowdown"].map { v throws(TopologyError) in try YAMLField.slowdown(v, field: "\(f).slowdown") } ?? defaults.slowdown,
+                splitAt: try map["split_at"].map { v throws(TopologyError) in try YAMLField.string(v, field: "\(f).split_at") }))
         }
 
         var links: [LinkSpec] = []
         for (i, raw) in ((root["links"] as? [Any]) ?? []).enumerated() {
-            let map = try mapping(raw, field: "links[\(i)]")
+            let map = try YAMLField.mapping(raw, field: "links[\(i)]")
             let f = "links[\(i)]"
             links.append(LinkSpec(
-                from: try string(map["from"], field: "\(f).from"),
-                to: try string(map["to"], field: "\(f).to"),
-                latency: try map["latency"].map { v throws(TopologyError) in try seconds(v, field: "\(f).latency") },
-                bandwidth: try map["bandwidth"].map { v throws(TopologyError) in try bytesPerSecond(v, field: "\(f).bandwidth") }))
+                from: try YAMLField.string(map["from"], field: "\(f).from"),
+                to: try YAMLField.string(map["to"], field: "\(f).to"),
+                latency: try map["latency"].map { v throws(TopologyError) in try YAMLField.seconds(v, field: "\(f).latency") },
+                bandwidth: try map["bandwidth"].map { v throws(TopologyError) in try YAMLField.bytesPerSecond(v, field: "\(f).bandwidth") }))
         }
         // A deployment file describes a hierarchy, and every hierarchy starts at the end devices.
-        guard nodes.contains(where: { $0.role == .end }) else { throw .noNodes(role: .end) }
+        if hierarchy, !nodes.contains(where: { $0.role == .end }) { throw .noNodes(role: .end) }
         return try Topology(nodes: nodes, links: links, defaults: defaults, baseDirectory: baseDirectory)
     }
+}
 
-    private static func mapping(_ v: Any, field: String) throws(TopologyError) -> [String: Any] {
+/// Readers for YAML fields that name the field in every error ("nodes.end-1.port: must be below
+/// 65536"), shared by every file format built on a topology.
+public enum YAMLField {
+    /// The file's top-level mapping.
+    public static func root(_ text: String, path: String) throws(TopologyError) -> [String: Any] {
+        do {
+            guard let r = try Yams.load(yaml: text) as? [String: Any] else {
+                throw TopologyError.invalidYAML(path: path, reason: "the top level must be a mapping with `nodes:`")
+            }
+            return r
+        } catch let e as TopologyError { throw e } catch {
+            throw .invalidYAML(path: path, reason: "\(error)")
+        }
+    }
+
+    public static func mapping(_ v: Any, field: String) throws(TopologyError) -> [String: Any] {
         guard let m = v as? [String: Any] else { throw .invalidField(field: field, reason: "must be a mapping") }
         return m
     }
 
-    private static func string(_ v: Any?, field: String) throws(TopologyError) -> String {
+    public static func string(_ v: Any?, field: String) throws(TopologyError) -> String {
         switch v {
         case let s as String: return s
         case let i as Int: return String(i)
@@ -100,7 +116,7 @@ extension Topology {
         }
     }
 
-    private static func positiveInt(_ v: Any?, field: String) throws(TopologyError) -> Int {
+    public static func positiveInt(_ v: Any?, field: String) throws(TopologyError) -> Int {
         guard let i = v as? Int else {
             throw .invalidField(field: field, reason: v == nil ? "is required" : "must be a whole number")
         }
@@ -108,15 +124,15 @@ extension Topology {
         return i
     }
 
-    private static func seconds(_ v: Any, field: String) throws(TopologyError) -> Double {
+    public static func seconds(_ v: Any, field: String) throws(TopologyError) -> Double {
         try Quantity.seconds(try string(v, field: field), field: field)
     }
 
-    private static func bytesPerSecond(_ v: Any, field: String) throws(TopologyError) -> Double {
+    public static func bytesPerSecond(_ v: Any, field: String) throws(TopologyError) -> Double {
         try Quantity.bytesPerSecond(try string(v, field: field), field: field)
     }
 
-    private static func slowdown(_ v: Any, field: String) throws(TopologyError) -> Double {
+    public static func slowdown(_ v: Any, field: String) throws(TopologyError) -> Double {
         guard let d = (v as? Double) ?? (v as? Int).map(Double.init), d >= 1, d.isFinite else {
             throw .invalidField(field: field, reason: "must be a number >= 1 (a node k times slower waits (k-1) x its compute time)")
         }

@@ -20,6 +20,9 @@ public struct ModelCard: Codable, Sendable, Equatable {
     public var input: Input
     public var output: Output
     public var taxonomy: Taxonomy?
+    /// What a record is, which part of it the model reads and what it answers: what the holistic
+    /// layer's catalogue plans with (nil on the HDDNN hierarchy's models, which take whole images).
+    public var semantics: Semantics?
     public var training: Training?
     public var metrics: Metrics?
     /// Trainable parameters.
@@ -30,7 +33,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
     public var onnx: ONNXFile?
 
     enum CodingKeys: String, CodingKey {
-        case name, version, task, modality, architecture, file, input, output, taxonomy, training, metrics, params
+        case name, version, task, modality, architecture, file, input, output, taxonomy, semantics, training, metrics, params
         case macsPerSample = "macs_per_sample"
         case onnx
     }
@@ -114,6 +117,43 @@ public struct ModelCard: Codable, Sendable, Equatable {
         }
     }
 
+    /// The model's meaning in the terms a query uses (the holistic vision's "semantic descriptions
+    /// of model inputs and outputs"): a planner matches `subject` and `answers` against a query and
+    /// `source` with `view` or `columns` against the data a node holds.
+    public struct Semantics: Codable, Sendable, Equatable {
+        /// What one record is ("fashion-mnist-image", "actg175-patient"); queries name it.
+        public var subject: String
+        /// The question the output answers ("clothing-label", "actg175-event").
+        public var answers: String
+        /// The data set the records come from ("fashion-mnist", "actg175").
+        public var source: String
+        /// The part of an image record the model sees ("top", "bottom", "whole")...
+        public var view: String?
+        /// ...as the half-open row range `[first, end)` of the image.
+        public var rows: [Int]?
+        /// The table columns the model reads, in input order.
+        public var columns: [String]?
+        public var note: String?
+
+        public init(subject: String, answers: String, source: String, view: String? = nil, rows: [Int]? = nil,
+                    columns: [String]? = nil, note: String? = nil) {
+            self.subject = subject
+            self.answers = answers
+            self.source = source
+            self.view = view
+            self.rows = rows
+            self.columns = columns
+            self.note = note
+        }
+
+        /// The part of a record the model reads, in words ("fashion-mnist view top", "actg175 columns cd40, cd420").
+        public var inputDescription: String {
+            if let view { return "\(source) view \(view)" }
+            if let columns { return "\(source) columns \(columns.joined(separator: ", "))" }
+            return source
+        }
+    }
+
     /// How the model was made, to reproduce it.
     public struct Training: Codable, Sendable, Equatable {
         public var dataset: String?
@@ -164,9 +204,15 @@ public struct ModelCard: Codable, Sendable, Equatable {
         public var coarseAccuracy: Double?
         public var coarseMacroAccuracy: Double?
         public var coarsePerClassAccuracy: [String: Double]?
+        /// Area under the ROC curve of a two-class model's second class.
+        public var auc: Double?
+        public var validationAccuracy: Double?
+        public var validationAUC: Double?
 
         enum CodingKeys: String, CodingKey {
-            case split
+            case split, auc
+            case validationAccuracy = "validation_accuracy"
+            case validationAUC = "validation_auc"
             case fineAccuracy = "fine_accuracy"
             case coarseAccuracy = "coarse_accuracy"
             case coarseMacroAccuracy = "coarse_macro_accuracy"
@@ -228,7 +274,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
 
     public init(name: String, version: String = "1.0", task: String = "image-classification", modality: String = "image",
                 architecture: String? = nil, file: String? = nil, input: Input, output: Output, taxonomy: Taxonomy? = nil,
-                training: Training? = nil, metrics: Metrics? = nil, params: Int? = nil, macsPerSample: Int? = nil,
+                semantics: Semantics? = nil, training: Training? = nil, metrics: Metrics? = nil, params: Int? = nil, macsPerSample: Int? = nil,
                 onnx: ONNXFile? = nil) {
         self.name = name
         self.version = version
@@ -239,6 +285,7 @@ public struct ModelCard: Codable, Sendable, Equatable {
         self.input = input
         self.output = output
         self.taxonomy = taxonomy
+        self.semantics = semantics
         self.training = training
         self.metrics = metrics
         self.params = params

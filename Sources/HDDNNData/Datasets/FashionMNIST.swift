@@ -31,7 +31,7 @@ public enum FashionMNIST {
 
     /// `dir/name` if it exists, else `dir/name` without `.gz` if that exists, else `dir/name` (whose
     /// open then fails with a message that says how to get the data).
-    static func existing(_ directory: String, _ name: String) throws(DatasetError) -> String {
+    public static func existing(_ directory: String, _ name: String) throws(DatasetError) -> String {
         let path = directory + "/" + name
         if fileExists(path) { return path }
         let unpacked = String(path.dropLast(3))

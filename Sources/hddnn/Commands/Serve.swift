@@ -97,13 +97,4 @@ struct Serve: AsyncParsableCommand {
             try await group.next()
         }
     }
-
-    /// Exits when the parent dies, so nodes a demo started never outlive it (even after SIGKILL).
-    private func watchParent() {
-        let parent = getppid()
-        Thread.detachNewThread {
-            while getppid() == parent { usleep(250_000) }
-            Foundation.exit(0)
-        }
-    }
 }

@@ -1,0 +1,264 @@
+import Foundation
+import HDDNNCluster
+import HDDNNData
+import HDDNNRuntime
+import Logging
+import Synchronization
+
+/// A node of the holistic layer: it holds (maybe) some data, serves the models that read its
+/// domain's data, and answers requests that *name* records instead of carrying them.
+///
+/// A request with a `record_ids` input reads those records here and runs the model here, or, when
+/// `hddnn_run_at` names a peer, sends them on as the privacy rule allows: raw to a dependable node
+/// of the same domain, a split's feature maps (the HDDNN paper's "encryption module", eq. 12-16)
+/// to an undependable one, nothing to another domain. A peer accepts raw records or feature maps
+/// only from its own domain. So a query about patient 17 moves the patient's id to the lab and
+/// the lab's risk estimate back, never the lab values; the `AccessLog` records every read.
+public final class ServiceNode: Sendable {
+    public let config: HolisticConfig
+    public let spec: NodeSpec
+    public let domain: String
+    public let holding: (any DataHolding)?
+    /// The models this node runs, by name, with their splits.
+    public let services: [String: Service]
+    public let executor: ModelExecutor
+    public let client: NodeClient
+    public let accessLog: AccessLog
+    public let logger: Logger
+    private let offers = Mutex<[ServiceNodeInfo.Offer]?>(nil)
+
+    public struct Service: Sendable {
+        public var model: CardedModel
+        public var split: SplitModule?
+        public var semantics: ModelCard.Semantics
+        public var name: String { model.card.name }
+    }
+
+    public static let maxRecords = 65_536
+
+    public init(config: HolisticConfig, node: String, logger: Logger = Logger(label: "hddnn.service")) throws(HolisticError) {
+        do { spec = try config.topology.node(node) } catch { throw .config("\(error)") }
+        self.config = config
+        domain = config.domain(node)
+        var logger = logger
+        logger[metadataKey: "node"] = "\(node)"
+        self.logger = logger
+        holding = try config.holdings[node].map { spec throws(HolisticError) in try DataHoldings.open(spec) }
+        let options = SessionOptions(threads: spec.threads)
+        var services: [String: Service] = [:]
+        for model in try config.models(for: node, options: options) {
+            // Convolutional models split after their first convolution; an MLP has no split and
+            // its records never leave their holder.
+            let split = try? SplitModule(model: model, options: options)
+            services[model.card.name] = Service(model: model, split: split, semantics: model.card.semantics!)
+        }
+        self.services = services
+        executor = ModelExecutor(name: node, slowdown: spec.slowdown)
+        client = NodeClient(origin: node, topology: config.topology)
+        accessLog = AccessLog(logger: logger)
+    }
+
+    public var isReady: Bool { offers.withLock { $0 != nil } }
+
+    public var info: ServiceNodeInfo {
+        ServiceNodeInfo(name: spec.name, host: spec.host, port: spec.port, role: spec.role, trust: spec.trust, domain: domain,
+                        slowdown: spec.slowdown, holding: holding?.description,
+                        services: offers.withLock { $0 } ?? [])
+    }
+
+    /// Times every model (and split) on a batch of `defaults.benchmarkBatch` zeros, one warm-up
+    /// then the median of three: the per-record costs the placer plans with. Ready afterwards.
+    public func warmUp(runs: Int = 3) async throws {
+        let batch = config.topology.defaults.benchmarkBatch
+        func perRecord(_ session: InferenceSession, _ feed: String, _ sample: [Int]) async throws -> Double {
+            let shape = [batch] + sample
+            let input = Tensor(shape: shape, floats: [Float](repeating: 0.5, count: shape.reduce(1, *)))
+            var times: [Double] = []
+            for i in 0...runs {
+                let (_, t) = try await executor.run { try session.run([feed: input]) }
+                if i > 0 { times.append(t.compute + t.emulatedWait) }
+            }
+            return times.sorted()[times.count / 2] / Double(batch)
+        }
+        var result: [ServiceNodeInfo.Offer] = []
+        for service in services.values.sorted(by: { $0.name < $1.name }) {
+            let card = service.model.card
+            let sample = card.sampleShape
+            var split: ServiceNodeInfo.Offer.SplitCost?
+            if let s = service.split {
+                split = .init(cut: s.cut, headSecondsPerRecord: try await perRecord(s.head, card.input.name, sample),
+                              tailSecondsPerRecord: try await perRecord(s.tail, s.cut, s.cutSampleShape),
+                              bytesPerRecord: s.cutBytesPerSample)
+            }
+            let rawBytes = sample.reduce(1, *) * (card.modality == "image" ? 1 : 4)
+            result.append(.init(card: card, secondsPerRecord: try await perRecord(service.model.session, card.input.name, sample),
+                                split: split, rawBytesPerRecord: rawBytes, batch: batch))
+        }
+        offers.withLock { $0 = result }
+        logger.info("ready", metadata: [
+            "models": "\(result.map(\.model).joined(separator: ","))",
+            "holds": "\(holding?.description.part ?? "nothing")", "domain": "\(domain)",
+        ])
+    }
+
+    // MARK: Inference
+
+    public struct Answer: Sendable {
+        public var outputs: [WireTensor]
+        public var parameters: Parameters
+    }
+
+    /// Serves `POST /v2/models/{model}/infer`.
+    public func infer(model name: String, request: OIPCodec.DecodedRequest, traceparent: String?) async throws(OIPError) -> Answer {
+        guard isReady else { throw .unavailable("node '\(spec.name)' is still warming up; poll /v2/health/ready") }
+        let received = TaskMetadata.now()
+        guard let service = services[name] else { throw .unknownModel(name, served: services.keys.sorted()) }
+        guard request.inputs.count == 1, let input = request.inputs.first else {
+            throw .badRequest("send one input: '\(ServiceParameter.recordIDs)' (INT64 record ids), or the records themselves")
+        }
+        let parameters = request.request.parameters ?? [:]
+        var metadata = try TaskMetadata(parameters: parameters)
+            ?? TaskMetadata(taskID: request.request.id ?? UUID().uuidString, source: spec.name)
+        let query = metadata.taskID
+        let card = service.model.card
+
+        let session: InferenceSession, feed: String, tensor: Tensor, ran: String
+        switch input.name {
+        case ServiceParameter.recordIDs:
+            guard let holding, holding.description.serves(service.semantics) else {
+                throw .badRequest("node '\(spec.name)' holds \(holding?.description.part ?? "no data"); model '\(name)' reads \(service.semantics.inputDescription): ask a node that holds it (GET /hddnn/v1/catalog lists the holders)")
+            }
+            guard case .int64(let ids) = input.payload, input.shape.count == 1, (1...Self.maxRecords).contains(ids.count) else {
+                throw .badRequest("'\(ServiceParameter.recordIDs)' must be INT64 of shape [N], 1 <= N <= \(Self.maxRecords)")
+            }
+            let partition = parameters[ServiceParameter.partition]?.string ?? "test"
+            let records: WireTensor
+            do { records = try holding.records(ids, partition: partition, for: service.semantics) } catch { throw error.oip }
+            let runAt = parameters[ServiceParameter.runAt]?.string ?? spec.name
+            if runAt != spec.name {
+                return try await forward(service, records: records, to: runAt, metadata: metadata, received: received, traceparent: traceparent)
+            }
+            log(.read, query: query, service: service, records: ids.count, peer: nil, bytes: 0)
+            (session, feed, tensor, ran) = (service.model.session, card.input.name, try modelInput(records, card: card), name)
+        case card.input.name:
+            try admit(from: parameters, what: "raw records")
+            guard spec.trust == .dependable else {
+                throw .badRequest("privacy: node '\(spec.name)' is undependable and may not receive raw records; send the split's feature maps")
+            }
+            let records = try checked(input, sample: card.sampleShape)
+            log(.receivedRaw, query: query, service: service, records: records.shape[0], peer: metadata.source, bytes: input.byteCount)
+            (session, feed, tensor, ran) = (service.model.session, card.input.name, try modelInput(records, card: card), name)
+        case service.split?.cut:
+            let split = service.split!
+            try admit(from: parameters, what: "feature maps")
+            guard case .fp32 = input.payload else { throw .badRequest("feature maps '\(split.cut)' must be FP32") }
+            let features = try checked(input, sample: split.cutSampleShape)
+            log(.receivedFeatures, query: query, service: service, records: features.shape[0], peer: metadata.source, bytes: input.byteCount)
+            (session, feed, tensor, ran) = (split.tail, split.cut, features.tensor(), "\(name).tail")
+        default:
+            throw .badRequest("model '\(name)' takes '\(ServiceParameter.recordIDs)' (INT64 ids of records a node holds), '\(card.input.name)' (records, from a node of the same domain)\(service.split.map { " or '\($0.cut)' (feature maps)" } ?? ""); got '\(input.name)'")
+        }
+        let (outputs, timing) = try await run(session, feed: feed, tensor)
+        guard let logits = outputs[card.output.name] else { throw .engine("the model produced no '\(card.output.name)' output") }
+        metadata.path.append(TaskMetadata.Hop(node: spec.name, role: spec.role.rawValue, received: received, answered: TaskMetadata.now(),
+                                              compute: timing.compute, emulatedWait: timing.emulatedWait, ran: ran))
+        var answer = metadata.parameters
+        answer["hddnn_node"] = .string(spec.name)
+        answer["hddnn_compute_ms"] = .double(timing.compute * 1000)
+        return Answer(outputs: [WireTensor(name: card.output.name, tensor: logits)], parameters: answer)
+    }
+
+    /// Sends records (raw, or the split's feature maps) to `target` and relays its answer.
+    private func forward(_ service: Service, records: WireTensor, to target: String, metadata incoming: TaskMetadata,
+                         received: Double, traceparent: String?) async throws(OIPError) -> Answer {
+        let peer: NodeSpec
+        do { peer = try config.topology.node(target) } catch { throw .badRequest("hddnn_run_at names \(error)") }
+        guard config.domain(target) == domain else {
+            throw .badRequest("privacy: '\(target)' is in domain '\(config.domain(target))', this node's records stay in domain '\(domain)'; other domains get outcomes only")
+        }
+        var metadata = incoming
+        var hop = TaskMetadata.Hop(node: spec.name, role: spec.role.rawValue, received: received, ran: "read")
+        let tensor: WireTensor
+        let query = metadata.taskID
+        if peer.trust == .dependable {
+            tensor = WireTensor(name: service.model.card.input.name, shape: records.shape, payload: records.payload)
+            log(.sentRaw, query: query, service: service, records: records.shape[0], peer: target, bytes: records.byteCount)
+        } else {
+            guard let split = service.split else {
+                throw .badRequest("privacy: '\(target)' is undependable and model '\(service.name)' has no split to protect its records; run it on a dependable node")
+            }
+            let input = try modelInput(records, card: service.model.card)
+            let (outputs, timing) = try await run(split.head, feed: service.model.card.input.name, input)
+            guard let features = outputs[split.cut] else { throw .engine("the split's head produced no '\(split.cut)'") }
+            tensor = WireTensor(name: split.cut, tensor: features)
+            metadata.payload = .split
+            metadata.splitBy = spec.name
+            metadata.splitModel = service.name
+            metadata.splitAt = split.cut
+            hop.compute = timing.compute
+            hop.emulatedWait = timing.emulatedWait
+            hop.ran = "\(service.name).head"
+            log(.sentFeatures, query: query, service: service, records: records.shape[0], peer: target, bytes: tensor.byteCount)
+        }
+        let hopIndex = metadata.path.count
+        metadata.path.append(hop)
+        metadata.source = spec.name
+        let exchange: NodeClient.Exchange
+        do {
+            exchange = try await client.infer(node: peer, model: service.name, inputs: [tensor], metadata: metadata,
+                                              parameters: [ServiceParameter.domain: .string(domain)],
+                                              timeout: config.topology.defaults.requestTimeout, traceparent: traceparent)
+        } catch {
+            switch error {
+            case .timedOut: throw .timedOut("'\(target)' timed out: \(error)")
+            case .rejected(_, let status, let message) where status < 500: throw .badRequest("'\(target)' refused: \(message)")
+            default: throw .unavailable("'\(target)' failed: \(error)")
+            }
+        }
+        var returned = exchange.metadata ?? metadata
+        if hopIndex < returned.path.count { returned.path[hopIndex].answered = TaskMetadata.now() }
+        returned.bytesSent += exchange.requestBytes + exchange.responseBytes
+        var parameters = exchange.response.parameters ?? [:]
+        parameters.merge(returned.parameters) { $1 }
+        return Answer(outputs: exchange.outputs, parameters: parameters)
+    }
+
+    /// Raw records and feature maps come only from this node's own domain.
+    private func admit(from parameters: Parameters, what: String) throws(OIPError) {
+        let sender = parameters[ServiceParameter.domain]?.string
+        guard sender == domain else {
+            throw .badRequest("privacy: node '\(spec.name)' accepts \(what) only from domain '\(domain)'; this request says '\(sender ?? "none")'. Send '\(ServiceParameter.recordIDs)' to the node that holds the records")
+        }
+    }
+
+    private func checked(_ input: WireTensor, sample: [Int]) throws(OIPError) -> WireTensor {
+        guard input.shape.count == sample.count + 1, Array(input.shape.dropFirst()) == sample,
+              (1...Self.maxRecords).contains(input.shape[0]) else {
+            throw .badRequest("input '\(input.name)' must have shape [N, \(sample.map(String.init).joined(separator: ", "))], got \(input.shape)")
+        }
+        if case .int64 = input.payload { throw .badRequest("input '\(input.name)' must be FP32 or UINT8, got INT64") }
+        return input
+    }
+
+    /// Records as the model takes them: pixels scaled into the card's value range, columns as they are.
+    private func modelInput(_ records: WireTensor, card: ModelCard) throws(OIPError) -> Tensor {
+        guard Array(records.shape.dropFirst()) == card.sampleShape else {
+            throw .badRequest("records of shape \(records.shape) do not fit model '\(card.name)' (takes \(card.input.shape))")
+        }
+        let range = Float(card.input.valueRange.first ?? 0)...Float(card.input.valueRange.last ?? 1)
+        return records.tensor(valueRange: range)
+    }
+
+    private func run(_ session: InferenceSession, feed: String, _ tensor: Tensor) async throws(OIPError) -> ([String: Tensor], ModelExecutor.Timing) {
+        do { return try await executor.run { try session.run([feed: tensor]) } } catch let e as EngineError {
+            throw .engine(e.description)
+        } catch {
+            throw .engine("\(error)")
+        }
+    }
+
+    private func log(_ action: AccessLog.Entry.Action, query: String, service: Service, records: Int, peer: String?, bytes: Int) {
+        accessLog.record(.init(time: TaskMetadata.now(), query: query, action: action, source: service.semantics.source,
+                               part: service.semantics.inputDescription, records: records, model: service.name, peer: peer, bytes: bytes))
+    }
+}

@@ -1,0 +1,137 @@
+import ArgumentParser
+import Foundation
+import HDDNNData
+import HDDNNHolistic
+
+struct QueryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Ask the catalogue a question about records; get the answer and how it was made.",
+        discussion: """
+            The catalogue finds the models whose cards answer the question, places each where \
+            latency and the privacy rule say, fuses their outcomes, and says which models on which \
+            nodes contributed, with timings. A question no model can answer is refused with what is \
+            missing.
+
+              hddnn query --start --records 0-4                         # clothing labels, coarse and fine
+              hddnn query --start --subject actg175-patient --answers actg175-event --records 10056,10059
+              hddnn query --start --records 0-199 --deadline 20ms       # the best fusion that fits 20 ms
+              hddnn query --catalog http://127.0.0.1:19400 --records 7 --json
+            """)
+
+    @Option(help: "What a record is (a model card's semantics.subject).")
+    var subject = "fashion-mnist-image"
+
+    @Option(help: "What to answer (a model card's semantics.answers).")
+    var answers = "clothing-label"
+
+    @Option(help: "Record ids: 3,17,40-49.")
+    var records: String
+
+    @Option(help: "Label levels: coarse, fine or both (default: every level the models give).")
+    var levels: String?
+
+    @Option(help: "Partition the ids count in (Fashion-MNIST: test or train).")
+    var partition: String?
+
+    @Option(help: "Answer within this time (e.g. 50ms, 2s): the best fusion predicted to fit.")
+    var deadline: String?
+
+    @Option(help: "Fusion method: single, average, max, stacker (default: the best fitted).")
+    var fusion: FusionMethod?
+
+    @Option(help: "Only these models may contribute (comma-separated).")
+    var models: String?
+
+    @Option(help: "Placement policy: optimal, at-data, fastest-node.")
+    var placement: PlacementPolicy = .optimal
+
+    @Option(help: "A running catalogue.")
+    var catalog = "http://127.0.0.1:19400"
+
+    @Flag(help: "Start the catalogue and every node of --config on this machine for this query.")
+    var start = false
+
+    @OptionGroup var deployment: DeploymentOptions
+
+    @Flag(help: "Show the plan only, do not run it.")
+    var planOnly = false
+
+    @Flag(help: "Print the answer as JSON.")
+    var json = false
+
+    func query() throws -> Query {
+        var ids: [Int64] = []
+        for part in records.split(separator: ",") {
+            let bounds = part.split(separator: "-", maxSplits: 1).map { Int64($0.trimmingCharacters(in: .whitespaces)) }
+            guard !bounds.isEmpty, bounds.allSatisfy({ $0 != nil }), bounds.last!! >= bounds.first!! else {
+                throw ValidationError("--records: '\(part)' is not an id or a range a-b")
+            }
+            ids += Array(bounds.first!!...bounds.last!!)
+        }
+        let levelList = try levels?.split(separator: ",").map { s in
+            guard let l = LabelLevel(rawValue: String(s)) else { throw ValidationError("--levels: '\(s)' is not coarse or fine") }
+            return l
+        }
+        return Query(subject: subject, answers: answers, levels: levelList, records: ids, partition: partition,
+                     deadlineMs: try deadline.map { try parseSeconds($0, "--deadline") * 1000 }, fusion: fusion,
+                     models: models?.split(separator: ",").map(String.init), placement: placement)
+    }
+
+    func run() async throws {
+        bootstrapLogging(deployment.logLevel)
+        let q = try query()
+        let local = start ? try await deployment.start() : nil
+        defer { if let local { Task { await local.stop() } } }
+        try await SignalGuard.shared.interruptible {
+            let client = CatalogClient(baseURL: catalog)
+            if planOnly {
+                let plan: Plan
+                if let local { plan = try local.catalog.plan(q) } else { plan = try await client.plan(q) }
+                if json { try printJSON(plan) } else { printPlan(plan) }
+                return
+            }
+            let answer: QueryAnswer
+            if let local { answer = try await local.catalog.answer(q) } else { answer = try await client.query(q) }
+            if json { try printJSON(answer) } else { printAnswer(answer) }
+        }
+    }
+
+    func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    func printPlan(_ plan: Plan) {
+        print("plan: \(plan.fusion.name), predicted \(String(format: "%.1f", plan.predicted * 1000)) ms")
+        for m in plan.members {
+            print("  \(m.model): records at \(m.holder), runs at \(m.runAt) (\(m.mode.rawValue)), predicted \(String(format: "%.1f", m.predicted * 1000)) ms")
+        }
+        print("alternatives (validation score, predicted ms, fits the deadline):")
+        for a in plan.alternatives {
+            print("  " + padded(a.fusion, 50) + padded(a.validation.map { String(format: "%.4f", $0.rank) } ?? "-", 8, right: true)
+                  + String(format: " %9.1f  ", a.predictedMs) + (a.fits ? "yes" : "no"))
+        }
+    }
+
+    func printAnswer(_ a: QueryAnswer) {
+        for r in a.results.prefix(50) {
+            let labels = r.labels.keys.sorted().map { "\($0) \(r.labels[$0]!) (\(String(format: "%.2f", r.confidence[$0] ?? 0)))" }
+            print("record \(r.record): \(labels.joined(separator: ", "))")
+        }
+        if a.results.count > 50 { print("... \(a.results.count - 50) more (--json for all)") }
+        let p = a.provenance
+        let score = p.validation.map { $0.auc.map { String(format: "validation AUC %.3f", $0) } ?? String(format: "validation accuracy %.4f", $0.accuracy) } ?? "no fitted score"
+        print("\nanswered by \(p.fusion) (\(score)) in \(String(format: "%.1f", p.measuredMs)) ms (predicted \(String(format: "%.1f", p.predictedMs)) ms)"
+              + (p.deadlineMs.map { String(format: "; deadline %.0f ms %@", $0, p.deadlineMet == true ? "met" : "missed") } ?? ""))
+        for m in p.members {
+            let timing = m.wallMs.map { String(format: "%.1f ms, %d bytes", $0, m.bytes ?? 0) } ?? "no answer: \(m.error ?? "")"
+            print("  \(m.used ? "+" : "-") \(m.model): records at \(m.holder), ran at \(m.runAt) (\(m.mode.rawValue)), \(timing)")
+        }
+        if let note = p.note { print("note: \(note)") }
+    }
+}
+
+extension FusionMethod: ExpressibleByArgument {}
+extension PlacementPolicy: ExpressibleByArgument {}
