@@ -8,7 +8,7 @@ APT_PACKAGES := libopenblas-dev libonnx-testdata dataset-fashion-mnist zlib1g-de
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HDDNN := .build/release/hddnn
 
-.PHONY: demo engine-demo test deps build venv oip-venv paper paper-venv clean
+.PHONY: demo engine-demo test deps build venv oip-venv paper paper-venv holistic holistic-data holistic-models clean
 
 demo: deps build
 	$(HDDNN) demo
@@ -55,6 +55,24 @@ paper-venv: .venv-paper/.installed
 	python3 -m venv .venv-paper
 	.venv-paper/bin/pip install -q 'matplotlib==3.*'
 	touch $@
+
+# The holistic layer (docs/holistic.md): the ACTG 175 party files, then fusions fitted on
+# validation outcomes and scored on test, then placement and deadline runs (about 6 minutes).
+holistic: deps build holistic-data
+	$(HDDNN) holistic fit
+	$(HDDNN) holistic experiment
+
+# ACTG 175 from the lifelines wheel (MIT licence), split between the lab and the clinic.
+LIFELINES_WHEEL := .hddnn/cache/lifelines-0.30.3-py3-none-any.whl
+holistic-data: .hddnn/data/actg175/outcome.csv
+.hddnn/data/actg175/outcome.csv: scripts/actg175_data.py
+	@test -f $(LIFELINES_WHEEL) || { python3 -m venv .hddnn/pip-venv && \
+	  .hddnn/pip-venv/bin/pip download -q --no-deps lifelines==0.30.3 -d .hddnn/cache; }
+	python3 scripts/actg175_data.py --wheel $(LIFELINES_WHEEL) --out .hddnn/data/actg175
+
+# Retrain the holistic layer's models on this CPU (about 6 minutes; they ship in models/holistic).
+holistic-models: venv holistic-data
+	.venv/bin/python training/holistic.py --out models/holistic
 
 clean:
 	rm -rf .build

@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -94,6 +95,7 @@ let package = Package(
             dependencies: [
                 "HDDNNCluster", "HDDNNData", "HDDNNRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -140,6 +142,10 @@ let package = Package(
         .testTarget(
             name: "HDDNNSchedulingTests",
             dependencies: ["HDDNNScheduling", "HDDNNCluster", "HDDNNData", "hddnn"]
+        ),
+        .testTarget(
+            name: "HDDNNHolisticTests",
+            dependencies: ["HDDNNHolistic", "HDDNNCluster", "HDDNNData", "hddnn"]
         ),
         .testTarget(
             name: "HDDNNExperimentsTests",

@@ -2,6 +2,7 @@ import Foundation
 import HDDNNCluster
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// A holistic deployment on this machine: the catalogue in this process, every service node its
 /// own `hddnn holistic node` process (which registers itself once it has benchmarked its models).
@@ -9,11 +10,13 @@ import Logging
 public final class LocalDeployment: Sendable {
     public let catalog: Catalog
     public let cluster: LocalCluster
+    private let services: ServiceGroup
     private let server: Task<Void, any Error>
 
-    private init(catalog: Catalog, cluster: LocalCluster, server: Task<Void, any Error>) {
+    private init(catalog: Catalog, cluster: LocalCluster, services: ServiceGroup, server: Task<Void, any Error>) {
         self.catalog = catalog
         self.cluster = cluster
+        self.services = services
         self.server = server
     }
 
@@ -24,10 +27,13 @@ public final class LocalDeployment: Sendable {
         let config = try HolisticConfig.load(configPath)
         let catalog = Catalog(config: config, table: try Catalog.table(for: config))
         let app = CatalogServer(catalog: catalog).application()
-        let server = Task { try await app.run() }
+        // A service group of its own so `stop()` can shut the server down gracefully; signals
+        // stay with the command that owns the process.
+        let services = ServiceGroup(configuration: .init(services: [app], logger: catalog.logger))
+        let server = Task { try await services.run() }
         let cluster = LocalCluster(topology: config.topology, configPath: configPath, executable: executable,
                                    logDirectory: logDirectory, command: ["holistic", "node"])
-        let deployment = LocalDeployment(catalog: catalog, cluster: cluster, server: server)
+        let deployment = LocalDeployment(catalog: catalog, cluster: cluster, services: services, server: server)
         do {
             try await cluster.start(timeout: timeout, progress: progress)
             let deadline = ContinuousClock.now + .seconds(30)
@@ -47,7 +53,7 @@ public final class LocalDeployment: Sendable {
 
     public func stop() async {
         cluster.stop()
-        server.cancel()
+        await services.triggerGracefulShutdown()
         _ = try? await server.value
         await catalog.shutdown()
     }

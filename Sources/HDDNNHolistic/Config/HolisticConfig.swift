@@ -126,6 +126,16 @@ public struct HoldingSpec: Sendable, Equatable, Codable {
     public func serves(_ s: ModelCard.Semantics) -> Bool {
         guard s.source == source else { return false }
         if let v = s.view { return v == view }
-        return s.columns != nil && file != nil
+        guard let wanted = s.columns, let columns = tableColumns else { return false }
+        return Set(wanted).isSubset(of: columns)
+    }
+
+    /// A table's column names, from its header line (the key column left out).
+    var tableColumns: [String]? {
+        guard let file, let handle = FileHandle(forReadingAtPath: file) else { return nil }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 4096)) ?? Data()
+        guard let line = String(decoding: head, as: UTF8.self).split(whereSeparator: \.isNewline).first else { return nil }
+        return line.split(separator: ",").dropFirst().map { String($0).trimmingCharacters(in: .whitespaces) }
     }
 }

@@ -18,6 +18,15 @@ public struct FusionTable: Codable, Sendable, Equatable {
         public var validation: Score
         public var stacker: Stacker?
 
+        public init(subject: String, answers: String, members: [String], method: FusionMethod, validation: Score, stacker: Stacker? = nil) {
+            self.subject = subject
+            self.answers = answers
+            self.members = members
+            self.method = method
+            self.validation = validation
+            self.stacker = stacker
+        }
+
         public var name: String { method == .single ? members[0] : "\(method.rawValue)(\(members.joined(separator: ", ")))" }
     }
 

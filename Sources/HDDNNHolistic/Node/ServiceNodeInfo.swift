@@ -15,6 +15,19 @@ public struct ServiceNodeInfo: Codable, Sendable, Equatable {
     public var holding: HoldingDescription?
     public var services: [Offer]
 
+    public init(name: String, host: String, port: Int, role: NodeRole, trust: Trust, domain: String, slowdown: Double,
+                holding: HoldingDescription?, services: [Offer]) {
+        self.name = name
+        self.host = host
+        self.port = port
+        self.role = role
+        self.trust = trust
+        self.domain = domain
+        self.slowdown = slowdown
+        self.holding = holding
+        self.services = services
+    }
+
     /// One model this node runs and what it costs here.
     public struct Offer: Codable, Sendable, Equatable {
         public var card: ModelCard
@@ -27,11 +40,26 @@ public struct ServiceNodeInfo: Codable, Sendable, Equatable {
         public var rawBytesPerRecord: Int
         public var batch: Int
 
+        public init(card: ModelCard, secondsPerRecord: Double, split: SplitCost?, rawBytesPerRecord: Int, batch: Int) {
+            self.card = card
+            self.secondsPerRecord = secondsPerRecord
+            self.split = split
+            self.rawBytesPerRecord = rawBytesPerRecord
+            self.batch = batch
+        }
+
         public struct SplitCost: Codable, Sendable, Equatable {
             public var cut: String
             public var headSecondsPerRecord: Double
             public var tailSecondsPerRecord: Double
             public var bytesPerRecord: Int
+
+            public init(cut: String, headSecondsPerRecord: Double, tailSecondsPerRecord: Double, bytesPerRecord: Int) {
+                self.cut = cut
+                self.headSecondsPerRecord = headSecondsPerRecord
+                self.tailSecondsPerRecord = tailSecondsPerRecord
+                self.bytesPerRecord = bytesPerRecord
+            }
         }
 
         public var model: String { card.name }

@@ -97,6 +97,11 @@ public struct Placer: Sendable {
                     refused.append("\(runner.name) is undependable and \(model) has no split to protect \(holder.name)'s records")
                     continue
                 }
+                let forwardBytes = Self.envelopeBytes + n * (mode == .split ? h.split!.bytesPerRecord : h.rawBytesPerRecord)
+                if mode != .local, forwardBytes > topology.defaults.maxBodyBytes {
+                    refused.append("\(n) records of \(model) to \(runner.name) would be \(forwardBytes >> 20) MiB, over the \(topology.defaults.maxBodyBytes >> 20) MiB request limit")
+                    continue
+                }
                 let answer = back + (runner.name == holder.name ? 0 : link(runner.name, holder.name).seconds(bytes: answerBytes))
                 permitted.append(Placement(model: model, holder: holder.name, runAt: runner.name, mode: mode,
                                            request: request, forward: forward, compute: compute, answer: answer))
@@ -105,12 +110,23 @@ public struct Placer: Sendable {
         return (permitted, refused)
     }
 
-    /// The placement `policy` picks for `model`, nil when none is permitted.
-    public func place(model: String, records n: Int, policy: PlacementPolicy) -> Placement? {
+    /// Records move only for a predicted gain of at least this fraction: a move exposes data and
+    /// costs bandwidth the prediction does not price, and node benchmarks differ by a few percent
+    /// from run to run, so a near tie stays at the data.
+    public static let moveMargin = 0.10
+
+    /// The placement `policy` picks for `model`, nil when none is permitted. `alongside` are
+    /// placements already chosen for the same query (their compute queues on shared nodes).
+    public func place(model: String, records n: Int, policy: PlacementPolicy, alongside: [Placement] = []) -> Placement? {
         let permitted = options(model: model, records: n).permitted
         switch policy {
         case .optimal:
-            return permitted.min { $0.predicted < $1.predicted }
+            let cost = { (p: Placement) in Planner.predict(alongside + [p]) }
+            guard let best = permitted.min(by: { cost($0) < cost($1) }) else { return nil }
+            if let local = permitted.first(where: { $0.mode == .local }), cost(local) <= cost(best) * (1 + Self.moveMargin) {
+                return local
+            }
+            return best
         case .atData:
             return permitted.filter { $0.mode == .local }.min { $0.predicted < $1.predicted }
         case .fastestNode:

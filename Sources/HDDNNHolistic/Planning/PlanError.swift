@@ -36,7 +36,7 @@ public enum PlanError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noPermittedPlacement(let reasons):
             "the privacy rule leaves no node to run the models: \(reasons.joined(separator: "; "))"
         case .deadlineUnreachable(let d, let fastest, let ms):
-            "nothing finishes within \(Self.ms(d)) ms: the fastest answer, \(fastest), is predicted at \(Self.ms(ms)) ms; relax the deadline"
+            "nothing finishes within \(Self.ms(d)) ms: the fastest answer, \(fastest), is predicted at \(Self.ms(ms)) ms with the planner's safety margin; relax the deadline"
         case .fusionUnavailable(let m, let available):
             "no '\(m)' fusion was fitted for the models that can run; fitted: \(available.joined(separator: ", "))"
         }

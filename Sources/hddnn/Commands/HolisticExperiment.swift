@@ -27,7 +27,7 @@ struct HolisticExperiment: AsyncParsableCommand {
     var runs = 3
 
     @Option(help: "Test images in the deadline query.")
-    var records = 200
+    var records = 100
 
     struct PlacementRow: Codable {
         var query: String
@@ -89,7 +89,7 @@ struct HolisticExperiment: AsyncParsableCommand {
             let labelled = try LabeledRecords.fashionMNIST(split: "test", limit: records)
             var deadlines: [DeadlineRow] = []
             print("\ndeadline (\(records) test images):")
-            for deadline in [5.0, 10, 20, 50, 100, 200, 500, 1000, nil] {
+            for deadline in [10.0, 25, 40, 60, 80, 120, 160, 250, 500, nil] {
                 let q = Query(subject: "fashion-mnist-image", answers: "clothing-label", records: labelled.ids, deadlineMs: deadline)
                 do {
                     let a = try await d.catalog.answer(q)
