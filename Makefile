@@ -57,10 +57,12 @@ paper-venv: .venv-paper/.installed
 	touch $@
 
 # The holistic layer (docs/holistic.md): the ACTG 175 party files, then fusions fitted on
-# validation outcomes and scored on test, then placement and deadline runs (about 6 minutes).
-holistic: deps build holistic-data
+# validation outcomes and scored on test, then placement and deadline runs, then the plots
+# (about 10 minutes).
+holistic: deps build holistic-data paper-venv
 	$(HDDNN) holistic fit
 	$(HDDNN) holistic experiment
+	.venv-paper/bin/python scripts/holistic_plots.py docs/holistic/results docs/holistic
 
 # ACTG 175 from the lifelines wheel (MIT licence), split between the lab and the clinic.
 LIFELINES_WHEEL := .hddnn/cache/lifelines-0.30.3-py3-none-any.whl

@@ -101,6 +101,14 @@ import Testing
             _ = try await d.catalog.client.infer(node: cloudSpec, model: "fmnist-top", inputs: [pixels], metadata: nil,
                                                  parameters: ["hddnn_domain": .string("home")])
         }
+
+        // A dead sensor: the query is answered from what did answer, and says so.
+        d.cluster.kill("cam-bottom")
+        let survived = try await d.catalog.answer(Query(subject: "fashion-mnist-image", answers: "clothing-label", records: [0, 1],
+                                                        models: ["fmnist-bottom", "fmnist-top"], placement: .atData))
+        #expect(survived.provenance.fusion == "fmnist-top" && survived.results.count == 2)
+        #expect(survived.provenance.note?.contains("fmnist-bottom") == true, "\(survived.provenance.note ?? "no note")")
+        #expect(survived.provenance.members.first { $0.model == "fmnist-bottom" }?.used == false)
     }
 
     @Test func theCatalogueOverHTTP() async throws {

@@ -30,13 +30,15 @@ public struct Placement: Codable, Sendable, Equatable {
     public var forward: Double
     public var compute: Double
     public var answer: Double
+    /// The fixed cost of the HTTP exchanges (one, or two when records are forwarded).
+    public var overhead: Double
 
     enum CodingKeys: String, CodingKey {
-        case model, holder, mode, request, forward, compute, answer
+        case model, holder, mode, request, forward, compute, answer, overhead
         case runAt = "run_at"
     }
 
-    public var predicted: Double { request + forward + compute + answer }
+    public var predicted: Double { request + forward + compute + answer + overhead }
 }
 
 /// Places models on nodes from what the catalogue knows: each node's measured cost per record,
@@ -51,6 +53,10 @@ public struct Placer: Sendable {
     /// Bytes of a request's or answer's JSON header and parameters beyond its tensors (measured
     /// on our messages: 0.5-1.5 KB with the task record).
     static let envelopeBytes = 1_000
+
+    /// Seconds one exchange costs beyond its link and compute time: HTTP, JSON, scheduling. Our
+    /// one-record queries measured 6-10 ms above a prediction without it (docs/holistic.md).
+    public static let exchangeOverhead = 0.004
 
     public init(topology: Topology, nodes: [ServiceNodeInfo], origin: String = HolisticConfig.catalogName) {
         self.topology = topology
@@ -104,7 +110,8 @@ public struct Placer: Sendable {
                 }
                 let answer = back + (runner.name == holder.name ? 0 : link(runner.name, holder.name).seconds(bytes: answerBytes))
                 permitted.append(Placement(model: model, holder: holder.name, runAt: runner.name, mode: mode,
-                                           request: request, forward: forward, compute: compute, answer: answer))
+                                           request: request, forward: forward, compute: compute, answer: answer,
+                                           overhead: Self.exchangeOverhead * (mode == .local ? 1 : 2)))
             }
         }
         return (permitted, refused)

@@ -28,7 +28,7 @@ public struct QueryExecutor: Sendable {
         let started = ContinuousClock.now
         let timeout = query.deadlineMs.map { $0 / 1000 } ?? client.topology.defaults.requestTimeout
         let outcomes = await withTaskGroup(of: Outcome.self) { group in
-            for placement in plan.members {
+            for placement in plan.members + (plan.hedge.map { [$0] } ?? []) {
                 group.addTask { await self.ask(placement, query: query, id: id, timeout: timeout) }
             }
             var all: [Outcome] = []
@@ -48,15 +48,16 @@ public struct QueryExecutor: Sendable {
                 .max { $0.validation.rank < $1.validation.rank }
             if let fallback {
                 fusion = fallback
-            } else if let first = answered.first {
+            } else if !answered.isEmpty {
                 let names = answered.map(\.placement.model)
                 fusion = .init(subject: query.subject, answers: query.answers, members: names,
-                               method: names.count == 1 ? .single : .average, validation: .init(records: 0, accuracy: 0), stacker: nil)
-                _ = first
+                               method: names.count == 1 ? .single : .average, validation: .init(records: 0, accuracy: 0))
             } else {
                 throw .execution("no model answered: \(missing.joined(separator: "; "))")
             }
             note = "planned \(plan.fusion.name); used \(fusion.name) because \(missing.joined(separator: ", ")) did not answer in time"
+        } else if let hedge = plan.hedge {
+            note = "\(hedge.model) at \(hedge.runAt) was asked as a hedge against the deadline and not needed"
         }
 
         let card = nodes.lazy.compactMap { $0.offer(fusion.members[0])?.card }.first!

@@ -181,9 +181,19 @@ struct HolisticFit: AsyncParsableCommand {
             }
             let table = FusionTable(fitted: "hddnn holistic fit: Fashion-MNIST training images 55,000-59,999 and ACTG 175's validation patients", entries: entries)
             if let url = d.catalog.config.fusions { try table.write(url); print("fusion table: \(url.path) (\(entries.count) fusions)") }
+            // What each node's access log says left it while all of the above ran.
+            var access: [String: [String: Int]] = [:]
+            for spec in d.catalog.config.topology.nodes {
+                let log = try await d.catalog.client.get([AccessLog.Entry].self, node: spec, path: "/hddnn/v1/access-log")
+                for e in log { access[spec.name, default: [:]]["\(e.action.rawValue) \(e.part)", default: 0] += e.records }
+            }
             let results = URL(fileURLWithPath: out).appendingPathComponent("fusion.json")
-            try writePrettyJSON(FitReport(cases: report), to: results)
+            try writePrettyJSON(FitReport(cases: report, access: access), to: results)
             for c in report { c.print() }
+            print("\naccess logs (records by action; `sent-*` would mean records left the node):")
+            for (node, actions) in access.sorted(by: { $0.key < $1.key }) {
+                print("  \(padded(node, 11)) " + actions.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: "; "))
+            }
             print("results: \(results.path)")
         }
     }
@@ -217,6 +227,8 @@ struct HolisticFit: AsyncParsableCommand {
 /// What `hddnn holistic fit` measured.
 struct FitReport: Codable {
     var cases: [Case]
+    /// Records by node and access-log action ("read actg175 columns cd40, ...": 1710).
+    var access: [String: [String: Int]]
 
     struct Case: Codable {
         var title: String

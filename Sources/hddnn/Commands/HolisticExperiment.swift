@@ -26,6 +26,9 @@ struct HolisticExperiment: AsyncParsableCommand {
     @Option(help: "Runs per placement cell (the median is reported).")
     var runs = 3
 
+    @Option(help: "Run only one part: placement or deadline.")
+    var only: String?
+
     @Option(help: "Test images in the deadline query.")
     var records = 100
 
@@ -50,6 +53,11 @@ struct HolisticExperiment: AsyncParsableCommand {
         var refused: String?
     }
 
+    func validate() throws {
+        if let only, !["placement", "deadline"].contains(only) { throw ValidationError("--only is placement or deadline") }
+        if runs < 1 || records < 1 { throw ValidationError("--runs and --records must be positive") }
+    }
+
     func run() async throws {
         bootstrapLogging(deployment.logLevel)
         let d = try await deployment.start()
@@ -61,8 +69,8 @@ struct HolisticExperiment: AsyncParsableCommand {
             var placement: [PlacementRow] = []
             let cases: [(String, [String], FusionMethod)] = [("fmnist-whole", ["fmnist-whole"], .single),
                                                              ("average(fmnist-bottom, fmnist-top)", ["fmnist-bottom", "fmnist-top"], .average)]
-            print("placement (median of \(runs) runs, ms; predicted in brackets):")
-            for (name, models, method) in cases {
+            if only != "deadline" { print("placement (median of \(runs) runs, ms; predicted in brackets):") }
+            for (name, models, method) in cases where only != "deadline" {
                 for n in [1, 10, 100, 1000] {
                     var line = "  " + padded(name, 38) + padded("\(n)", 5, right: true) + " records:"
                     for policy in PlacementPolicy.allCases {
@@ -88,8 +96,8 @@ struct HolisticExperiment: AsyncParsableCommand {
 
             let labelled = try LabeledRecords.fashionMNIST(split: "test", limit: records)
             var deadlines: [DeadlineRow] = []
-            print("\ndeadline (\(records) test images):")
-            for deadline in [10.0, 25, 40, 60, 80, 120, 160, 250, 500, nil] {
+            if only != "placement" { print("\ndeadline (\(records) test images):") }
+            for deadline in [50.0, 100, 125, 150, 175, 200, 250, 300, 400, nil] where only != "placement" {
                 let q = Query(subject: "fashion-mnist-image", answers: "clothing-label", records: labelled.ids, deadlineMs: deadline)
                 do {
                     let a = try await d.catalog.answer(q)
