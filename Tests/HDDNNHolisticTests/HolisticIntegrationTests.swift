@@ -56,7 +56,7 @@ import Testing
         // Patients: both parties answer, outcomes fused, nothing but outcomes leaves either.
         let patients = try await d.catalog.answer(Query(subject: "actg175-patient", answers: "actg175-event", records: [3, 7, 11]))
         #expect(patients.results.count == 3)
-        #expect(patients.results.allSatisfy { abs($0.probabilities.reduce(0, +) - 1) < 1e-5 })
+        #expect(patients.results.allSatisfy { abs($0.probabilities.reduce(0, +) - 1) < 1e-5 && $0.labels["label"] != nil })
         #expect(Set(patients.provenance.members.filter(\.used).map(\.model)) == ["actg-clinic", "actg-lab"])
         #expect(patients.provenance.members.allSatisfy { $0.mode == .local && $0.holder == $0.runAt })
         for party in ["lab", "clinic"] {

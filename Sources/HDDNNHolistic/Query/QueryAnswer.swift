@@ -10,7 +10,8 @@ public struct QueryAnswer: Codable, Sendable {
 
     public struct Result: Codable, Sendable, Equatable {
         public var record: Int64
-        /// The label at each level ("fine": "Coat", "coarse": "tops"; a two-class answer: "fine").
+        /// The label at each taxonomy level ("fine": "Coat", "coarse": "tops"), or "label" for an
+        /// answer without a taxonomy ("label": "event").
         public var labels: [String: String]
         /// The fused probability of each label given.
         public var confidence: [String: Double]

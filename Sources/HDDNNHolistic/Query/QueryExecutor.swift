@@ -122,9 +122,11 @@ public struct QueryExecutor: Sendable {
         let coarse = coarseP.map { Fusion.argmax($0, classes: coarseN) }
         return records.enumerated().map { r, record in
             var labels: [String: String] = [:], confidence: [String: Double] = [:]
+            // Levels belong to a taxonomy; a model without one gives its answer as "label".
+            let key = card.taxonomy == nil ? "label" : own.rawValue
             if wanted.contains(own) {
-                labels[own.rawValue] = card.output.labels[fine[r]]
-                confidence[own.rawValue] = Double(p[r * classes + fine[r]])
+                labels[key] = card.output.labels[fine[r]]
+                confidence[key] = Double(p[r * classes + fine[r]])
             }
             if let coarse, let coarseP, let t = card.taxonomy {
                 labels["coarse"] = t.coarseLabels[coarse[r]]
