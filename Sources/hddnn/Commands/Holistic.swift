@@ -274,11 +274,16 @@ func padded(_ text: String, _ width: Int, right: Bool = false) -> String {
     return right ? fill + text : text + fill
 }
 
-func writePrettyJSON<T: Encodable>(_ value: T, to url: URL) throws {
-    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+/// `value` as indented JSON with sorted keys: stable files that diff well.
+func prettyJSON<T: Encodable>(_ value: T) throws -> Data {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-    try encoder.encode(value).write(to: url)
+    return try encoder.encode(value)
+}
+
+func writePrettyJSON<T: Encodable>(_ value: T, to url: URL) throws {
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try prettyJSON(value).write(to: url)
 }
 
 /// Exits when the parent dies, so nodes a command started never outlive it (even after SIGKILL).

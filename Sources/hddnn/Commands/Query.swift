@@ -98,9 +98,7 @@ struct QueryCommand: AsyncParsableCommand {
     }
 
     func printJSON<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        print(String(decoding: try prettyJSON(value), as: UTF8.self))
     }
 
     func printPlan(_ plan: Plan) {
