@@ -9,9 +9,77 @@
 
 #include <string.h>
 
+#define DW_LANES 16
+
 size_t hddnn_depthwise_scratch_count(int H, int W, int pt, int pl, int pb, int pr) {
-    // The padded plane, plus (for the flat stride-1 path) an output plane at the padded width.
-    return (size_t)(H + pt + pb) * (W + pl + pr) * 2 + 64;
+    // The padded plane, plus (for the flat stride-1 path) an output plane at the padded width;
+    // or, for the channel-lanes path, DW_LANES channels of input, taps and output (a kernel and
+    // an output plane are never larger than the padded plane).
+    const size_t padded = (size_t)(H + pt + pb) * (W + pl + pr);
+    const size_t plane = padded * 2 + 64;
+    const size_t lanes = ((size_t)H * W + 2 * padded) * DW_LANES + 64;
+    return plane > lanes ? plane : lanes;
+}
+
+// Small planes (MobileNet's late layers: 2x2 to 8x8) spend their time on per-plane set-up, not
+// arithmetic. This path computes DW_LANES neighbouring channels at once instead, one vector
+// lane per channel (the NCHWc idea of ONNX Runtime's MLAS, on a transposed copy): the channels'
+// pixels are interleaved into `x[pixel][lane]`, the taps into `t[tap][lane]`, every output
+// pixel is a sum of KH * KW lane-wise products, and the block is transposed back on the store.
+static inline __attribute__((always_inline)) void depthwise_lanes_body(
+    const float *in, int lanes, int H, int W, const float *w, int KH, int KW, int sh, int sw, int dh, int dw,
+    int pt, int pl, int OH, int OW, const float *bias, const float *residual, int act, float lo, float hi,
+    float *out, float *scratch) {
+    const int HW = H * W, OHW = OH * OW, taps = KH * KW;
+    float *restrict x = scratch, *restrict t = x + (size_t)HW * DW_LANES, *restrict o = t + (size_t)taps * DW_LANES;
+    for (int i = 0; i < HW; i++)
+        for (int l = 0; l < DW_LANES; l++) x[i * DW_LANES + l] = l < lanes ? in[(size_t)l * HW + i] : 0.0f;
+    for (int k = 0; k < taps; k++)
+        for (int l = 0; l < DW_LANES; l++) t[k * DW_LANES + l] = l < lanes ? w[(size_t)l * taps + k] : 0.0f;
+    float b[DW_LANES];
+    for (int l = 0; l < DW_LANES; l++) b[l] = bias && l < lanes ? bias[l] : 0.0f;
+    for (int oh = 0; oh < OH; oh++)
+        for (int ow = 0; ow < OW; ow++) {
+            float acc[DW_LANES];
+            for (int l = 0; l < DW_LANES; l++) acc[l] = b[l];
+            for (int kh = 0; kh < KH; kh++) {
+                const int ih = oh * sh - pt + kh * dh;
+                if ((unsigned)ih >= (unsigned)H) continue;
+                for (int kw = 0; kw < KW; kw++) {
+                    const int iw = ow * sw - pl + kw * dw;
+                    if ((unsigned)iw >= (unsigned)W) continue;
+                    const float *restrict xv = x + (size_t)(ih * W + iw) * DW_LANES;
+                    const float *restrict tv = t + (size_t)(kh * KW + kw) * DW_LANES;
+                    for (int l = 0; l < DW_LANES; l++) acc[l] += tv[l] * xv[l];
+                }
+            }
+            float *restrict ov = o + (size_t)(oh * OW + ow) * DW_LANES;
+            for (int l = 0; l < DW_LANES; l++) ov[l] = acc[l];
+        }
+    for (int l = 0; l < lanes; l++) {
+        float *dst = out + (size_t)l * OHW;
+        const float *r = residual ? residual + (size_t)l * OHW : NULL;
+        for (int i = 0; i < OHW; i++) dst[i] = hddnn_activate(o[i * DW_LANES + l] + (r ? r[i] : 0.0f), act, lo, hi);
+    }
+}
+
+#define LANES_ARGS const float *in, int lanes, int H, int W, const float *w, int KH, int KW, int sh, int sw, int dh, int dw, \
+    int pt, int pl, int OH, int OW, const float *bias, const float *residual, int act, float lo, float hi, float *out, float *scratch
+#define LANES_PASS in, lanes, H, W, w, KH, KW, sh, sw, dh, dw, pt, pl, OH, OW, bias, residual, act, lo, hi, out, scratch
+
+static void depthwise_lanes_generic(LANES_ARGS) { depthwise_lanes_body(LANES_PASS); }
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) static void depthwise_lanes_avx2(LANES_ARGS) { depthwise_lanes_body(LANES_PASS); }
+__attribute__((target("avx512f"))) static void depthwise_lanes_avx512(LANES_ARGS) { depthwise_lanes_body(LANES_PASS); }
+#endif
+
+static void depthwise_lanes(hddnn_isa isa, LANES_ARGS) {
+#if defined(__x86_64__)
+    if (isa == HDDNN_ISA_AVX512) { depthwise_lanes_avx512(LANES_PASS); return; }
+    if (isa == HDDNN_ISA_AVX2) { depthwise_lanes_avx2(LANES_PASS); return; }
+#endif
+    (void)isa;
+    depthwise_lanes_generic(LANES_PASS);
 }
 
 static inline __attribute__((always_inline)) void depthwise_body(
@@ -40,12 +108,9 @@ static inline __attribute__((always_inline)) void depthwise_body(
                 const float *restrict src = pad + (size_t)kh * dh * PW + kw * dw;
                 for (int i = 0; i < n; i++) flat[i] += wv * src[i];
             }
-        for (int oh = 0; oh < OH; oh++) {
-            float *o = out + (size_t)oh * OW;
-            const float *f = flat + (size_t)oh * PW;
-            const float *r = residual ? residual + (size_t)oh * OW : NULL;
-            for (int ow = 0; ow < OW; ow++) o[ow] = hddnn_activate(f[ow] + (r ? r[ow] : 0.0f), act, lo, hi);
-        }
+        for (int oh = 0; oh < OH; oh++)
+            hddnn_activate_row(out + (size_t)oh * OW, flat + (size_t)oh * PW, residual ? residual + (size_t)oh * OW : NULL,
+                               OW, act, lo, hi);
         return;
     }
     for (int oh = 0; oh < OH; oh++) {
@@ -97,6 +162,20 @@ void hddnn_depthwise(hddnn_isa isa, const float *in, int plane_begin, int plane_
                      int pt, int pl, int pb, int pr, int OH, int OW,
                      const float *bias, const float *residual, int act, float lo, float hi, float *out, float *scratch) {
     const long in_plane = (long)H * W, out_plane = (long)OH * OW;
+    if (out_plane <= HDDNN_DEPTHWISE_LANES_MAX_PIXELS || !(sh == 1 && sw == 1)) {
+        // DW_LANES channels of one image at a time (a group never crosses an image).
+        for (int p = plane_begin; p < plane_end;) {
+            const int c = p % channels;
+            int lanes = plane_end - p;
+            if (lanes > DW_LANES) lanes = DW_LANES;
+            if (lanes > channels - c) lanes = channels - c;
+            depthwise_lanes(isa, in + p * in_plane, lanes, H, W, weights + (long)c * KH * KW, KH, KW, sh, sw, dh, dw, pt, pl,
+                            OH, OW, bias ? bias + c : NULL, residual ? residual + p * out_plane : NULL, act, lo, hi,
+                            out + p * out_plane, scratch);
+            p += lanes;
+        }
+        return;
+    }
     const int direct = OW < 4 || (OW < 8 && !(sh == 1 && sw == 1));
     for (int p = plane_begin; p < plane_end; p++) {
         const int c = p % channels;

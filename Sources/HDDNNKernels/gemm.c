@@ -141,19 +141,20 @@ static void store_tile(const float *tile, int mr, int nr, int m0, int M, int n0,
                        const hddnn_gemm_c *c, int first, int last) {
     int rows = M - m0 < mr ? M - m0 : mr;
     int cols = N - n0 < nr ? N - n0 : nr;
-    int image = n0 / c->cols_per_image, pos = n0 % c->cols_per_image;
-    int contiguous = pos + cols <= c->cols_per_image;
+    // Where each column of the tile lives in C (columns may run across images), computed once
+    // per tile rather than once per element.
+    long column[32];
+    for (int j = 0, image = n0 / c->cols_per_image, pos = n0 % c->cols_per_image; j < cols; j++) {
+        column[j] = (long)image * c->image_stride + pos;
+        if (++pos == c->cols_per_image) { pos = 0; image++; }
+    }
     for (int r = 0; r < rows; r++) {
         int m = m0 + r;
         const float *t = tile + (size_t)r * nr;
+        const long row = (long)m * c->ldc;
         float bias = (last && c->bias) ? c->bias[m] : 0.0f;
         for (int j = 0; j < cols; j++) {
-            long off;
-            if (contiguous) off = (long)image * c->image_stride + (long)m * c->ldc + pos + j;
-            else {
-                int n = n0 + j;
-                off = (long)(n / c->cols_per_image) * c->image_stride + (long)m * c->ldc + n % c->cols_per_image;
-            }
+            const long off = row + column[j];
             float v = t[j];
             if (!first) v += c->data[off];
             if (last) {
@@ -208,6 +209,7 @@ static void kernel_avx2(int kc, const float *a, const float *b, float *tile, con
 typedef struct {
     float *c;            // C[m0][n0]
     long ldc;
+    long second;         // offset of the tile's column 16 from its column 0 (16 within one image)
     const float *residual; // same offsets as c, or NULL
     const float *bias;     // bias + m0, or NULL
     int first, last, activation;
@@ -250,7 +252,7 @@ static void kernel_avx512(int kc, const float *a, const float *b, float *tile, c
     }
     for (int r = 0; r < 8; r++) {
         for (int h = 0; h < 2; h++) {
-            long off = r * d->ldc + h * 16;
+            long off = r * d->ldc + (h ? d->second : 0);
             __m512 v = acc[r][h];
             if (!d->first) v = _mm512_add_ps(v, _mm512_loadu_ps(d->c + off));
             if (d->last) v = epilogue512(v, d, r, off);
@@ -392,13 +394,18 @@ void hddnn_gemm(hddnn_isa isa, int M, int N, int K, const float *packed_a, const
             int kc = K - k0 < kcmax ? K - k0 : kcmax;
             pack_b(b, N, n0, nr, k0, kc, &map, workspace);
             // Full tiles inside one image are updated in place by kernels that support it.
+            // Each 16-column half must lie inside one image (its columns contiguous in C); the two
+            // halves may sit in different images (small planes: 4x4, 8x8 at batch > 1).
             int image = n0 / c->cols_per_image, pos = n0 % c->cols_per_image;
-            int direct_ok = isa == HDDNN_ISA_AVX512 && n0 + nr <= N && pos + nr <= c->cols_per_image;
+            int image2 = (n0 + 16) / c->cols_per_image, pos2 = (n0 + 16) % c->cols_per_image;
+            int direct_ok = isa == HDDNN_ISA_AVX512 && n0 + nr <= N && pos + 16 <= c->cols_per_image
+                && pos2 + 16 <= c->cols_per_image;
+            long second = (long)(image2 - image) * c->image_stride + pos2 - pos;
             for (int p = p_begin; p < p_end; p++) {
                 const float *ap = packed_a + ((size_t)p * K + k0) * mr;
                 if (direct_ok && (p + 1) * mr <= M) {
                     long off = (long)image * c->image_stride + (long)p * mr * c->ldc + pos;
-                    direct_tile d = {c->data + off, c->ldc, c->residual ? c->residual + off : NULL,
+                    direct_tile d = {c->data + off, c->ldc, second, c->residual ? c->residual + off : NULL,
                                      c->bias ? c->bias + p * mr : NULL, k0 == 0, k0 + kc >= K,
                                      c->activation, c->lo, c->hi};
                     kernel(kc, ap, workspace, tile, &d);

@@ -34,6 +34,10 @@ import Testing
         // K = 40 * 9 = 360 spans two K blocks; M = 24 and 32 columns per image give full tiles.
         cases.append(Case(batch: 3, inChannels: 40, outChannels: 24, groups: 1, h: 8, w: 8, k: (3, 3)))
         cases.append(Case(batch: 2, inChannels: 64, outChannels: 16, groups: 1, h: 1, w: 1, k: (3, 3)))
+        // Small depthwise planes run 16 channels at a time: 40 channels leave a partial group of 8,
+        // and two workers split the 120 planes mid-image.
+        cases.append(Case(batch: 3, inChannels: 40, outChannels: 40, groups: 40, h: 6, w: 5, k: (3, 3)))
+        cases.append(Case(batch: 2, inChannels: 24, outChannels: 24, groups: 24, h: 4, w: 4, k: (3, 3), stride: (2, 2), pads: (0, 1, 1, 0)))
         // Odd output sizes leave partial Winograd tiles; 20 channels exercise partial GEMM panels.
         cases.append(Case(batch: 2, inChannels: 20, outChannels: 20, groups: 1, h: 7, w: 9, k: (3, 3)))
         return cases

@@ -85,7 +85,15 @@ void hddnn_gemm(hddnn_isa isa, int M, int N, int K, const float *packed_a, const
 extern "C" {
 #endif
 
-/// Floats of scratch `hddnn_depthwise_plane` needs: the zero-padded input plane.
+/// Output planes of at most this many pixels, and every strided depthwise convolution, are
+/// computed 16 channels at a time, one vector lane per channel; larger stride-1 planes one plane
+/// at a time (their rows are long enough to vectorise, and the lane transposes would cost more).
+/// Measured on end-mobilenet and the paper's MobileNet (docs/engine-vs-onnxruntime.md).
+#ifndef HDDNN_DEPTHWISE_LANES_MAX_PIXELS
+#define HDDNN_DEPTHWISE_LANES_MAX_PIXELS 64
+#endif
+
+/// Floats of scratch `hddnn_depthwise` needs (either path).
 size_t hddnn_depthwise_scratch_count(int H, int W, int pad_top, int pad_left, int pad_bottom, int pad_right);
 
 /// One channel of a depthwise convolution, `out = act(bias + residual + conv(in, w))`.
