@@ -139,7 +139,7 @@ struct HolisticFit: AsyncParsableCommand {
             whole-image model; the centralised ACTG model, run here on both parties' columns, which \
             no deployment may do). Results: --out.
 
-              hddnn holistic fit                     # about 2 minutes on 2 cores
+              hddnn holistic fit                     # about 3 minutes on 2 cores
             """)
 
     @OptionGroup var deployment: DeploymentOptions

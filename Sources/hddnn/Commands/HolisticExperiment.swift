@@ -15,7 +15,7 @@ struct HolisticExperiment: AsyncParsableCommand {
             Needs the fusion table (hddnn holistic fit). Links and slowdowns are emulated as \
             configs/holistic.yaml says.
 
-              hddnn holistic experiment            # about 3 minutes on 2 cores
+              hddnn holistic experiment            # about 6 minutes on 2 cores
             """)
 
     @OptionGroup var deployment: DeploymentOptions
