@@ -280,11 +280,7 @@ public final class NodeService: Sendable {
                                               timeout: timeout, traceparent: traceparent)
         } catch {
             logger.warning("relay failed", metadata: ["task": "\(metadata.taskID)", "to": "\(next.name)", "error": "\(error)"])
-            switch error {
-            case .timedOut: throw .timedOut("next node on the route timed out: \(error)")
-            case .rejected(_, let status, let message) where status < 500: throw .badRequest("\(next.name) refused the relayed request: \(message)")
-            default: throw .unavailable("next node on the route failed: \(error)")
-            }
+            throw OIPError(forwardingTo: next.name, failed: error)
         }
         metrics.relayed(to: next.name, payload: metadata.payload, bytes: exchange.requestBytes)
         var returned = exchange.metadata ?? metadata

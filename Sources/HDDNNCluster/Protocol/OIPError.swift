@@ -36,3 +36,15 @@ public enum OIPError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
+
+extension OIPError {
+    /// What a node answers when a peer it passed the request on to failed: the peer's own
+    /// refusal (a 4xx) stays a 400 with its message; a timeout is a 504; anything else a 503.
+    public init(forwardingTo peer: String, failed error: NodeClientError) {
+        switch error {
+        case .timedOut: self = .timedOut("'\(peer)' did not answer in time: \(error)")
+        case .rejected(_, let status, let message) where status < 500: self = .badRequest("'\(peer)' refused the request: \(message)")
+        default: self = .unavailable("'\(peer)' failed: \(error)")
+        }
+    }
+}

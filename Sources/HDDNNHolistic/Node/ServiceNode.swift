@@ -209,11 +209,7 @@ public final class ServiceNode: Sendable {
                                               parameters: [ServiceParameter.domain: .string(domain)],
                                               timeout: config.topology.defaults.requestTimeout, traceparent: traceparent)
         } catch {
-            switch error {
-            case .timedOut: throw .timedOut("'\(target)' timed out: \(error)")
-            case .rejected(_, let status, let message) where status < 500: throw .badRequest("'\(target)' refused: \(message)")
-            default: throw .unavailable("'\(target)' failed: \(error)")
-            }
+            throw OIPError(forwardingTo: target, failed: error)
         }
         var returned = exchange.metadata ?? metadata
         if hopIndex < returned.path.count { returned.path[hopIndex].answered = TaskMetadata.now() }
