@@ -104,12 +104,31 @@ import Testing
              "input 'image': expected float32, got int64"),
             (["infer", path("cnn.onnx"), "--input", path("cnn.onnx"), "--output", path("o.npy")], "is not a valid .npy file"),
             (["split", path("cnn.onnx"), "--at", "nope", "--head", path("h.onnx"), "--tail", path("t.onnx")], "no node produces tensor 'nope'"),
+            // The holistic layer's commands, before any node is needed.
+            (["query", "--records", "1", "--catalog", "http://127.0.0.1:1"], "no answer from the catalogue at http://127.0.0.1:1"),
+            (["holistic", "node", "--config", path("missing.yaml"), "--node", "lab"], "cannot read"),
         ]
         for (args, message) in cases {
             let result = try Self.hddnn(args)
             #expect(result.status != 0, "\(args): exit 0")
             #expect(result.stderr.contains(message), "\(args): stderr was \(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(args): not one line: \(result.stderr)")
+        }
+    }
+
+    /// Usage errors name the problem on their first line, then the command's usage, exit 64.
+    @Test func holisticUsageErrors() throws {
+        let cases: [([String], String, String)] = [
+            (["query", "--records", "5-2"], "'5-2' is not an id or a range", "hddnn query"),
+            (["query", "--records", "1", "--levels", "medium"], "'medium' is not coarse or fine", "hddnn query"),
+            (["holistic", "experiment", "--only", "both"], "--only is placement or deadline", "hddnn holistic experiment"),
+        ]
+        for (args, message, usage) in cases {
+            let result = try Self.hddnn(args)
+            #expect(result.status == 64, "\(args): exit \(result.status)")
+            let lines = result.stderr.split(separator: "\n")
+            #expect(lines.first?.contains(message) == true, "\(args): stderr was \(result.stderr)")
+            #expect(lines.dropFirst().first?.contains("Usage: \(usage)") == true, "\(args): stderr was \(result.stderr)")
         }
     }
 }

@@ -16,11 +16,11 @@ struct Holistic: AsyncParsableCommand {
             (which models, on which nodes, fused how) and answers it with provenance. Raw records \
             never leave their domain; other parties get outcomes only.
 
-              make holistic-data                                  # ACTG 175 party files
-              hddnn holistic fit                                  # fusions on validation, scores on test
-              hddnn holistic experiment                           # placement and deadline runs
-              hddnn holistic catalog --start                      # serve the catalogue + nodes
-              hddnn query --records 0-9 --levels coarse,fine      # ask it (see hddnn query --help)
+              make holistic-data           # ACTG 175 party files
+              hddnn holistic fit           # fusions fitted, models scored
+              hddnn holistic experiment    # placement and deadline runs
+              hddnn holistic catalog --start
+              hddnn query --records 0-9    # see hddnn query --help
             """,
         subcommands: [HolisticNode.self, HolisticCatalog.self, HolisticFit.self, HolisticExperiment.self])
 }
@@ -104,7 +104,8 @@ struct HolisticCatalog: AsyncParsableCommand {
             deadline_ms, fusion, models, placement); POST /hddnn/v1/plan shows the plan only.
 
               hddnn holistic catalog --start
-              curl -s localhost:19400/hddnn/v1/query -d '{"subject":"actg175-patient","answers":"actg175-event","records":[10056]}'
+              curl -s localhost:19400/hddnn/v1/query -d \\
+                '{"subject":"actg175-patient","answers":"actg175-event","records":[10056]}'
             """)
 
     @OptionGroup var deployment: DeploymentOptions

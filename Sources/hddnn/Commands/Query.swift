@@ -13,10 +13,15 @@ struct QueryCommand: AsyncParsableCommand {
             nodes contributed, with timings. A question no model can answer is refused with what is \
             missing.
 
-              hddnn query --start --records 0-4                         # clothing labels, coarse and fine
-              hddnn query --start --subject actg175-patient --answers actg175-event --records 10056,10059
-              hddnn query --start --records 0-199 --deadline 20ms       # the best fusion that fits 20 ms
-              hddnn query --catalog http://127.0.0.1:19400 --records 7 --json
+            Clothing labels, coarse and fine, of test images 0-4:
+              hddnn query --start --records 0-4
+            The trial outcome of two patients (lab and clinic fused):
+              hddnn query --start --subject actg175-patient \\
+                --answers actg175-event --records 10056,10059
+            The best fusion predicted to answer 100 images within 250 ms:
+              hddnn query --start --records 0-99 --deadline 250ms
+            Against a running catalogue (hddnn holistic catalog --start):
+              hddnn query --records 7 --json
             """)
 
     @Option(help: "What a record is (a model card's semantics.subject).")
@@ -77,6 +82,8 @@ struct QueryCommand: AsyncParsableCommand {
                      deadlineMs: try deadline.map { try parseSeconds($0, "--deadline") * 1000 }, fusion: fusion,
                      models: models?.split(separator: ",").map(String.init), placement: placement)
     }
+
+    func validate() throws { _ = try query() }
 
     func run() async throws {
         bootstrapLogging(deployment.logLevel)
