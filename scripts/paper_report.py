@@ -39,6 +39,16 @@ def table(header, rows):
     return "\n".join(out)
 
 
+def save_plot(fig, ax, name: str, alt: str, lead: str = "") -> None:
+    """Grid, legend and layout of a finished plot; writes plots/NAME and links it from the page."""
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(plots, name), dpi=120)
+    plt.close(fig)
+    md.append(f"{lead}![{alt}](paper/{name})\n")
+
+
 PAPER = {
     "table1_ms": {"MobileNet": (0.25, 2.03, 5.20), "ResNet": (0.79, 5.53, 15.7), "WRN": (6.99, 227, 1170)},
     "table1_acc": {"MobileNet": (0.50, None), "ResNet": (0.73, 0.61), "WRN": (0.83, 0.73)},
@@ -149,12 +159,7 @@ if sc:
     ax.set_xlabel("end devices")
     ax.set_ylabel("finish time (s)")
     ax.set_title(f"Finish time of {sc['images']} images (solid: measured, dashed: eq. 1-11)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(os.path.join(plots, "figure4.png"), dpi=120)
-    plt.close(fig)
-    md.append("![Figure 4](paper/figure4.png)\n")
+    save_plot(fig, ax, "figure4.png", "Figure 4")
     rows = []
     for s in schemes:
         pts = sorted([p for p in sc["points"] if p["scheme"] == s], key=lambda p: p["endDevices"])
@@ -236,12 +241,7 @@ if sch:
     ax.set_xlabel("end devices")
     ax.set_ylabel("finish time (s)")
     ax.set_title("Separate machines emulated: finish time")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(os.path.join(plots, "schedulers.png"), dpi=120)
-    plt.close(fig)
-    md.append("![schedulers](paper/schedulers.png)\n")
+    save_plot(fig, ax, "schedulers.png", "schedulers")
     ours = {p["endDevices"]: p for p in sch["points"] if p["scheme"] == "Earliest-Finish"}
     mapping = {p["endDevices"]: p for p in sch["points"] if p["scheme"] == "Mapping"}
     rows, wins = [], 0
@@ -318,12 +318,7 @@ if t5:
     ax.set_yscale("log")
     ax.set_ylabel("seconds per task of 50 (log)")
     ax.set_xlabel("link bandwidth to the cloud (0.5 s per exchange)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(os.path.join(plots, "table5-bandwidth.png"), dpi=120)
-    plt.close(fig)
-    md.append("\n![split cost vs bandwidth](paper/table5-bandwidth.png)\n")
+    save_plot(fig, ax, "table5-bandwidth.png", "split cost vs bandwidth", lead="\n")
 
 # Figure 5 and Table 6
 ft = load("faults")
@@ -351,12 +346,7 @@ if ft:
     ax.set_xlabel("failed end devices")
     ax.set_ylabel("finish time (s)")
     ax.set_title("Finish time with failed end devices (runs that lost tasks not drawn)")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(os.path.join(plots, "figure5.png"), dpi=120)
-    plt.close(fig)
-    md.append("![Figure 5](paper/figure5.png)\n")
+    save_plot(fig, ax, "figure5.png", "Figure 5")
     md.append(table(["policy"] + [str(k) for k in range(7)], rows))
     checks = [p for p in ft["points"] if p["policy"] != "none"]
     lost = sum(p["tasksLost"] for p in checks)
@@ -393,12 +383,7 @@ if dl:
             label="fine-level accuracy of answers")
     ax.set_xlabel("deadline per task (s)")
     ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(os.path.join(plots, "deadline.png"), dpi=120)
-    plt.close(fig)
-    md.append("\n![deadline curve](paper/deadline.png)\n")
+    save_plot(fig, ax, "deadline.png", "deadline curve", lead="\n")
 
 with open(os.path.join(docs, "paper-reproduction.md"), "w") as f:
     f.write("\n".join(md))
