@@ -48,6 +48,31 @@ public final class ModelExecutor: Sendable {
     }
 }
 
+extension ModelExecutor {
+    /// A start-up benchmark: the median of `runs` timed runs after one warm-up.
+    public struct Benchmark: Sendable {
+        /// Seconds of the median run, the emulated slowdown included (what a batch costs here).
+        public var charged: Double
+        /// Measured engine seconds of that run.
+        public var measured: Double
+        /// The last run's outputs (feature maps for the next stage of a split).
+        public var outputs: [String: Tensor]
+    }
+
+    /// Runs `session` on `input` once to warm up, then `runs` times, in turn with real requests.
+    public func benchmark(_ session: InferenceSession, feed: String, _ input: Tensor, runs: Int = 3) async throws -> Benchmark {
+        var timings: [Timing] = []
+        var outputs: [String: Tensor] = [:]
+        for i in 0...runs {
+            let (out, t) = try await run { try session.run([feed: input]) }
+            if i > 0 { timings.append(t) }
+            outputs = out
+        }
+        let median = timings.sorted { $0.compute < $1.compute }[timings.count / 2]
+        return Benchmark(charged: median.compute + median.emulatedWait, measured: median.compute, outputs: outputs)
+    }
+}
+
 /// An async mutex that admits waiters in arrival order.
 actor FIFOGate {
     private var busy = false

@@ -32,12 +32,12 @@ public struct NodeServer: Sendable {
         let router = Router()
         let service = self.service
         router.get("/v2") { _, _ in
-            json(ServerMetadataResponse(name: "hddnn", version: Self.version,
+            OIPHTTP.json(ServerMetadataResponse(name: "hddnn", version: Self.version,
                                         extensions: ["binary_tensor_data", "hddnn_task_metadata"]))
         }
         router.get("/v2/health/live") { _, _ in Response(status: .ok) }
         router.get("/v2/health/ready") { _, _ in Response(status: service.isReady ? .ok : .serviceUnavailable) }
-        router.get("/hddnn/v1/node") { _, _ in json(service.info) }
+        router.get("/hddnn/v1/node") { _, _ in OIPHTTP.json(service.info) }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: service.metrics.exposition())))
@@ -73,14 +73,10 @@ public struct NodeServer: Sendable {
     }
 }
 
-private func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response { OIPHTTP.json(value, status: status) }
-
-private func errorResponse(_ error: OIPError) -> Response { OIPHTTP.error(error) }
-
 private func measured(_ service: NodeService, route: String, _ body: () throws(OIPError) -> Response) rethrows -> Response {
     let start = ContinuousClock.now
     let response: Response
-    do { response = try body() } catch { response = errorResponse(error) }
+    do { response = try body() } catch { response = OIPHTTP.error(error) }
     service.metrics.request(route: route, status: Int(response.status.code), seconds: (ContinuousClock.now - start).seconds,
                             bytesIn: 0, bytesOut: 0)
     return response
@@ -89,7 +85,7 @@ private func measured(_ service: NodeService, route: String, _ body: () throws(O
 private func metadata(_ service: NodeService, model: String) throws(OIPError) -> Response {
     guard model == service.modelName else { throw .unknownModel(model, served: [service.modelName]) }
     let card = service.model.card
-    return json(ModelMetadataResponse(
+    return OIPHTTP.json(ModelMetadataResponse(
         name: card.name, versions: ["1"], platform: "hddnn_onnx",
         inputs: [.init(name: card.input.name, datatype: "FP32", shape: card.input.shape)],
         outputs: [.init(name: card.output.name, datatype: "FP32", shape: [-1, card.output.labels.count])]))
@@ -107,7 +103,7 @@ private func infer(_ service: NodeService, request: Request, model: String) asyn
                                          parameters: answer.parameters)
     } catch {
         service.logger.notice("refused", metadata: ["model": "\(model)", "status": "\(error.status)", "error": "\(error)"])
-        response = errorResponse(error)
+        response = OIPHTTP.error(error)
     }
     let sent = response.body.contentLength ?? 0
     service.metrics.request(route: "infer", status: Int(response.status.code), seconds: (ContinuousClock.now - start).seconds,

@@ -75,40 +75,26 @@ public final class NodeService: Sendable {
         let input = model.card.input
         let shape = [batch] + input.shape.dropFirst().map { max($0, 1) }
         let images = Tensor(shape: shape, floats: [Float](repeating: 0.5, count: shape.reduce(1, *)))
-        func time(_ session: InferenceSession, _ name: String, _ tensor: Tensor) async throws -> (Double, Double, Tensor) {
-            var timings: [ExecutorRun] = []
-            var last = tensor
-            for i in 0...runs {
-                let (out, t) = try await executor.run { try session.run([name: tensor]) }
-                if i > 0 { timings.append(ExecutorRun(measured: t.compute, charged: t.compute + t.emulatedWait)) }
-                last = out.values.first ?? tensor
-            }
-            let median = timings.sorted { $0.measured < $1.measured }[timings.count / 2]
-            return (median.charged, median.measured, last)
-        }
-        let (modelSeconds, measured, _) = try await time(model.session, input.name, images)
+        let whole = try await executor.benchmark(model.session, feed: input.name, images, runs: runs)
         var tailSeconds: Double?
-        if let split {
-            let (_, _, features) = try await time(split.head, input.name, images)
-            tailSeconds = try await time(split.tail, split.cut, features).0
+        if let split, let features = try await executor.benchmark(split.head, feed: input.name, images, runs: runs).outputs[split.cut] {
+            tailSeconds = try await executor.benchmark(split.tail, feed: split.cut, features, runs: runs).charged
         }
         var headSeconds: [String: Double] = [:]
         for (name, head) in heads {
             let headInput = head.head.inputNames.first ?? input.name
             let headShape = [batch] + (head.head.graph.inputs.first?.shape.dropFirst().map { $0 ?? 1 } ?? Array(shape.dropFirst()))
             let t = Tensor(shape: headShape, floats: [Float](repeating: 0.5, count: headShape.reduce(1, *)))
-            headSeconds[name] = try await time(head.head, headInput, t).0
+            headSeconds[name] = try await executor.benchmark(head.head, feed: headInput, t, runs: runs).charged
         }
-        let result = NodeInfo.Benchmark(batch: batch, runs: runs, modelSeconds: modelSeconds, measuredModelSeconds: measured,
+        let result = NodeInfo.Benchmark(batch: batch, runs: runs, modelSeconds: whole.charged, measuredModelSeconds: whole.measured,
                                         tailSeconds: tailSeconds, headSeconds: headSeconds)
         state.withLock { $0.benchmark = result }
         logger.info("ready", metadata: [
             "model": "\(modelName)", "batch": "\(batch)",
-            "ms_per_batch": "\(String(format: "%.2f", modelSeconds * 1000))",
+            "ms_per_batch": "\(String(format: "%.2f", whole.charged * 1000))",
         ])
     }
-
-    private struct ExecutorRun { var measured: Double; var charged: Double }
 
     public var info: NodeInfo {
         let card = model.card
@@ -212,8 +198,7 @@ public final class NodeService: Sendable {
             }
             state.withLock { $0.adapters[card.name, default: [:]][source] = adapter }
         }
-        let range = Float(card.input.valueRange.first ?? 0)...Float(card.input.valueRange.last ?? 1)
-        return adapter.apply(input.tensor(valueRange: range))
+        return adapter.apply(input.tensor(valueRange: card.input.pixelRange))
     }
 
     private struct Outputs {

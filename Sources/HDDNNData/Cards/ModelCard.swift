@@ -59,6 +59,9 @@ public struct ModelCard: Codable, Sendable, Equatable {
             case normalization, preprocessing
         }
 
+        /// `valueRange` as the range raw UINT8 pixels are scaled into.
+        public var pixelRange: ClosedRange<Float> { Float(valueRange.first ?? 0)...Float(valueRange.last ?? 1) }
+
         public init(name: String, shape: [Int], dtype: String = "float32", layout: String = "NCHW",
                     valueRange: [Double] = [0, 1], normalization: Normalization? = nil, preprocessing: String? = nil) {
             self.name = name

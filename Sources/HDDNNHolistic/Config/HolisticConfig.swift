@@ -123,11 +123,10 @@ public struct HoldingSpec: Sendable, Equatable, Codable {
 
     /// Whether a model with these semantics reads this holding: same source, and the same view
     /// (images) or columns the holding has (tables; checked again against the file's header).
+    /// The same rule a node applies to its opened holding (`HoldingDescription.serves`), with a
+    /// table's columns read from its header line only.
     public func serves(_ s: ModelCard.Semantics) -> Bool {
-        guard s.source == source else { return false }
-        if let v = s.view { return v == view }
-        guard let wanted = s.columns, let columns = tableColumns else { return false }
-        return Set(wanted).isSubset(of: columns)
+        HoldingDescription(source: source, part: "", view: view, columns: tableColumns, records: [:]).serves(s)
     }
 
     /// A table's column names, from its header line (the key column left out).

@@ -47,6 +47,11 @@ public final class TableHolding: DataHolding {
 
     public func records(_ ids: [Int64], partition: String, for semantics: ModelCard.Semantics) throws(HolisticError) -> WireTensor {
         guard let wanted = semantics.columns else { throw .data("the model reads \(semantics.inputDescription), not table columns") }
+        return WireTensor(name: "records", shape: [ids.count, wanted.count], payload: .fp32(try values(ids, columns: wanted)))
+    }
+
+    /// The `columns` of records `ids`, row-major (`ids.count x columns.count`).
+    public func values(_ ids: [Int64], columns wanted: [String]) throws(HolisticError) -> [Float] {
         let index = try wanted.map { c throws(HolisticError) in
             guard let i = columns.firstIndex(of: c) else {
                 throw .data("this node's \(source) table has no column '\(c)' (it has \(columns.joined(separator: ", ")))")
@@ -59,6 +64,6 @@ public final class TableHolding: DataHolding {
             guard let row = rows[id] else { throw .data("\(source) has no record \(id) on this node") }
             for i in index { out.append(row[i]) }
         }
-        return WireTensor(name: "records", shape: [ids.count, index.count], payload: .fp32(out))
+        return out
     }
 }

@@ -73,12 +73,7 @@ public final class ServiceNode: Sendable {
         func perRecord(_ session: InferenceSession, _ feed: String, _ sample: [Int]) async throws -> Double {
             let shape = [batch] + sample
             let input = Tensor(shape: shape, floats: [Float](repeating: 0.5, count: shape.reduce(1, *)))
-            var times: [Double] = []
-            for i in 0...runs {
-                let (_, t) = try await executor.run { try session.run([feed: input]) }
-                if i > 0 { times.append(t.compute + t.emulatedWait) }
-            }
-            return times.sorted()[times.count / 2] / Double(batch)
+            return try await executor.benchmark(session, feed: feed, input, runs: runs).charged / Double(batch)
         }
         var result: [ServiceNodeInfo.Offer] = []
         for service in services.values.sorted(by: { $0.name < $1.name }) {
@@ -241,8 +236,7 @@ public final class ServiceNode: Sendable {
         guard Array(records.shape.dropFirst()) == card.sampleShape else {
             throw .badRequest("records of shape \(records.shape) do not fit model '\(card.name)' (takes \(card.input.shape))")
         }
-        let range = Float(card.input.valueRange.first ?? 0)...Float(card.input.valueRange.last ?? 1)
-        return records.tensor(valueRange: range)
+        return records.tensor(valueRange: card.input.pixelRange)
     }
 
     private func run(_ session: InferenceSession, feed: String, _ tensor: Tensor) async throws(OIPError) -> ([String: Tensor], ModelExecutor.Timing) {

@@ -84,7 +84,8 @@ public struct Placer: Sendable {
             let back = link(holder.name, origin).seconds(bytes: answerBytes)
             for runner in runners {
                 let r = runner.offer(model)!
-                var mode: Placement.Mode, forward = 0.0, compute: Double
+                // What travels from the holder to the runner (nothing when the holder runs it).
+                var mode: Placement.Mode, bytesPerRecord = 0, compute: Double
                 if runner.name == holder.name {
                     mode = .local
                     compute = Double(n) * h.secondsPerRecord
@@ -93,20 +94,24 @@ public struct Placer: Sendable {
                     continue
                 } else if runner.trust == .dependable {
                     mode = .raw
-                    forward = link(holder.name, runner.name).seconds(bytes: Self.envelopeBytes + n * h.rawBytesPerRecord)
+                    bytesPerRecord = h.rawBytesPerRecord
                     compute = Double(n) * r.secondsPerRecord
                 } else if let hs = h.split, let rs = r.split {
                     mode = .split
-                    forward = link(holder.name, runner.name).seconds(bytes: Self.envelopeBytes + n * hs.bytesPerRecord)
+                    bytesPerRecord = hs.bytesPerRecord
                     compute = Double(n) * (hs.headSecondsPerRecord + rs.tailSecondsPerRecord)
                 } else {
                     refused.append("\(runner.name) is undependable and \(model) has no split to protect \(holder.name)'s records")
                     continue
                 }
-                let forwardBytes = Self.envelopeBytes + n * (mode == .split ? h.split!.bytesPerRecord : h.rawBytesPerRecord)
-                if mode != .local, forwardBytes > topology.defaults.maxBodyBytes {
-                    refused.append("\(n) records of \(model) to \(runner.name) would be \(forwardBytes >> 20) MiB, over the \(topology.defaults.maxBodyBytes >> 20) MiB request limit")
-                    continue
+                var forward = 0.0
+                if mode != .local {
+                    let forwardBytes = Self.envelopeBytes + n * bytesPerRecord
+                    if forwardBytes > topology.defaults.maxBodyBytes {
+                        refused.append("\(n) records of \(model) to \(runner.name) would be \(forwardBytes >> 20) MiB, over the \(topology.defaults.maxBodyBytes >> 20) MiB request limit")
+                        continue
+                    }
+                    forward = link(holder.name, runner.name).seconds(bytes: forwardBytes)
                 }
                 let answer = back + (runner.name == holder.name ? 0 : link(runner.name, holder.name).seconds(bytes: answerBytes))
                 permitted.append(Placement(model: model, holder: holder.name, runAt: runner.name, mode: mode,

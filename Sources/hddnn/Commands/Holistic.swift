@@ -166,8 +166,9 @@ struct HolisticFit: AsyncParsableCommand {
             let fitter = FusionFitter(catalog: d.catalog)
             var entries: [FusionTable.Entry] = [], report: [FitReport.Case] = []
             for (title, validation, test) in cases {
-                let models = d.catalog.listing.models.filter { $0.subject == validation.subject && $0.answers == validation.answers }.map(\.name)
-                let classes = d.catalog.listing.models.first { $0.name == models.first }?.labels.count ?? 0
+                let listed = d.catalog.listing.models.filter { $0.subject == validation.subject && $0.answers == validation.answers }
+                let models = listed.map(\.name)
+                let classes = listed.first?.labels.count ?? 0
                 let progress: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("  \($0)\n".utf8)) }
                 let onValidation = try await fitter.outcomes(of: models, on: validation, progress: progress)
                 let fitted = FusionFitter.fit(onValidation, labels: validation.labels, classes: classes,
@@ -209,13 +210,18 @@ struct HolisticFit: AsyncParsableCommand {
         let clinic = try TableHolding(source: "actg175", file: folder.appendingPathComponent("clinic.csv").path)
         let model = try CardedModel.load(onnx: URL(fileURLWithPath: "models/holistic/actg-central.onnx"))
         let columns = model.card.semantics?.columns ?? []
+        // Each party's columns for all test patients, then one row per patient in the model's order.
+        let parts = try [lab, clinic].map { table in
+            let own = columns.filter(table.columns.contains)
+            return (own, try table.values(test.ids, columns: own))
+        }
         var features: [Float] = []
-        for id in test.ids {
+        for r in test.ids.indices {
             for c in columns {
-                let table = lab.columns.contains(c) ? lab : clinic
-                let semantics = ModelCard.Semantics(subject: "", answers: "", source: "actg175", columns: [c])
-                guard case .fp32(let v) = try table.records([id], partition: "all", for: semantics).payload else { continue }
-                features += v
+                guard let (own, values) = parts.first(where: { $0.0.contains(c) }) else {
+                    throw ValidationError("neither party's table has column '\(c)' of \(model.card.name)")
+                }
+                features.append(values[r * own.count + own.firstIndex(of: c)!])
             }
         }
         let out = try model.session.run([model.card.input.name: Tensor(shape: [test.ids.count, columns.count], floats: features)])
