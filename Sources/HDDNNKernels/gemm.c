@@ -63,7 +63,7 @@ static void map_columns(const hddnn_gemm_b *b, int N, int n0, int nr, column_map
     for (int j = 0; j < nr; j++) {
         int n = n0 + j;
         m->valid[j] = n < N;
-        if (b->kind == 0) { m->in_offset[j] = n; continue; }
+        if (b->kind != 1) { m->in_offset[j] = n; continue; }
         int per_image = b->out_h * b->out_w;
         int image = n / per_image, pos = n % per_image;
         int oh = pos / b->out_w, ow = pos % b->out_w;
@@ -74,6 +74,15 @@ static void map_columns(const hddnn_gemm_b *b, int N, int n0, int nr, column_map
 }
 
 static void pack_b(const hddnn_gemm_b *b, int N, int n0, int nr, int k0, int kc, const column_map *m, float *ws) {
+    if (b->kind == 2) {  // already in panels (the narrow path repacks the first columns)
+        const int width = b->panel_width;
+        for (int kk = 0; kk < kc; kk++)
+            for (int j = 0; j < nr; j++) {
+                int n = n0 + j;
+                ws[(size_t)kk * nr + j] = n < N ? b->data[(size_t)(n / width) * b->ldb * width + (size_t)(k0 + kk) * width + n % width] : 0.0f;
+            }
+        return;
+    }
     if (b->kind == 0) {
         int cols = N - n0 < nr ? N - n0 : nr;
         for (int kk = 0; kk < kc; kk++) {
@@ -392,7 +401,9 @@ void hddnn_gemm(hddnn_isa isa, int M, int N, int K, const float *packed_a, const
         map_columns(b, N, n0, nr, &map);
         for (int k0 = 0; k0 < K; k0 += kcmax) {
             int kc = K - k0 < kcmax ? K - k0 : kcmax;
-            pack_b(b, N, n0, nr, k0, kc, &map, workspace);
+            const float *bp = workspace;
+            if (b->kind == 2 && b->panel_width == nr) bp = b->data + (size_t)(n0 / nr) * b->ldb * nr + (size_t)k0 * nr;
+            else pack_b(b, N, n0, nr, k0, kc, &map, workspace);
             // Full tiles inside one image are updated in place by kernels that support it.
             // Each 16-column half must lie inside one image (its columns contiguous in C); the two
             // halves may sit in different images (small planes: 4x4, 8x8 at batch > 1).
@@ -408,9 +419,9 @@ void hddnn_gemm(hddnn_isa isa, int M, int N, int K, const float *packed_a, const
                     direct_tile d = {c->data + off, c->ldc, second, c->residual ? c->residual + off : NULL,
                                      c->bias ? c->bias + p * mr : NULL, k0 == 0, k0 + kc >= K,
                                      c->activation, c->lo, c->hi};
-                    kernel(kc, ap, workspace, tile, &d);
+                    kernel(kc, ap, bp, tile, &d);
                 } else {
-                    kernel(kc, ap, workspace, tile, NULL);
+                    kernel(kc, ap, bp, tile, NULL);
                     store_tile(tile, mr, nr, p * mr, M, n0, N, c, k0 == 0, k0 + kc >= K);
                 }
             }

@@ -41,6 +41,36 @@ import Testing
         }
     }
 
+    @Test func batchSplitAcrossThreadsMatchesWholeBatch() throws {
+        let graph = Self.smallNet()
+        let one = try InferenceSession(graph: graph, options: SessionOptions(threads: 1))
+        let two = try InferenceSession(graph: graph, options: SessionOptions(threads: 2))
+        #expect(two.splitsBatches)
+        // Batch 7 on two threads runs as parts of 3 and 4; batch 3 runs whole.
+        for batch in [7, 3] {
+            let x = Self.input(batch: batch)
+            let whole = try one.run(["x": x])["y"]!, split = try two.run(["x": x])["y"]!
+            #expect(split.shape == [batch, 3])
+            #expect(zip(whole.floats, split.floats).allSatisfy { abs($0 - $1) <= 1e-6 * (1 + abs($0)) })
+        }
+        // What keeps a batch whole: a Reshape, a constant that does not broadcast over the batch,
+        // a Flatten at axis 0, an operator outside the known per-sample set.
+        var reshaped = graph
+        reshaped.nodes[3] = Node(name: "flat", opType: "Reshape", inputs: ["g", "shape"], outputs: ["f"])
+        reshaped.initializers["shape"] = Tensor(shape: [2], int64s: [-1, 4])
+        var perRowConstant = graph
+        perRowConstant.nodes.append(Node(name: "shift", opType: "Add", inputs: ["y0", "rows"], outputs: ["y"]))
+        perRowConstant.nodes[4].outputs = ["y0"]
+        perRowConstant.initializers["rows"] = Tensor(zeros: [5, 3])
+        var flattenAll = graph
+        flattenAll.nodes[3].attributes["axis"] = .int(0)
+        var reduced = graph
+        reduced.nodes[2] = Node(name: "gap", opType: "ReduceMean", inputs: ["r"], outputs: ["g"], attributes: ["axes": .ints([2, 3])])
+        for g in [reshaped, perRowConstant, flattenAll, reduced] {
+            #expect(!(try InferenceSession(graph: g, options: SessionOptions(threads: 2))).splitsBatches, "\(g.nodes.map(\.opType))")
+        }
+    }
+
     @Test func refusesUnsupportedOperatorAtLoad() {
         var g = Self.smallNet()
         g.nodes[1] = Node(name: "weird", opType: "Mish", inputs: ["c"], outputs: ["r"])

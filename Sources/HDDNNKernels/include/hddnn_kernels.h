@@ -36,7 +36,11 @@ typedef struct {
     /// 0: a row-major matrix `data` with row stride `ldb`.
     /// 1: the implicit im2col matrix of an NCHW convolution input: row k = (c, kh, kw),
     ///    column n = (image, oh, ow); padding reads as zero. No im2col buffer is ever built.
+    /// 2: already packed: panels of `panel_width` columns, each K x panel_width row-major, one
+    ///    after another (`ldb` = K); columns past N read as whatever the panel holds (zeros).
+    ///    With panel_width = NR the GEMM reads the panels in place and packs nothing.
     int kind;
+    int panel_width;
     const float *data;
     int ldb;
     int channels, height, width;           // input planes of this group (channels = C_in / groups)
@@ -116,18 +120,27 @@ void hddnn_depthwise(hddnn_isa isa, const float *in, int plane_begin, int plane_
                      const float *bias, const float *residual, int activation, float lo, float hi,
                      float *out, float *scratch);
 
-/// Winograd F(2x2, 3x3) (winograd.c). Weights w (M x C x 3 x 3) become 16 matrices U_xi
-/// (M x C, xi = 4 * i + j), stored one after another.
-void hddnn_winograd_weights(int M, int C, const float *w, float *u);
-/// Input tiles `tile_begin..<tile_begin + tile_count` (tile = image, tile row, tile column) into
-/// 16 matrices V_xi of C x tile_count, stored one after another.
-void hddnn_winograd_input(const float *in, int C, int H, int W, long image_stride, int pad_top, int pad_left,
-                          int tiles_h, int tiles_w, long tile_begin, int tile_count, float *v);
-/// 16 products M_xi (M x tile_count, one after another) back to output tiles in NCHW `out`,
-/// with bias, residual (laid out like out) and activation.
-void hddnn_winograd_output(const float *mm, int M, int OH, int OW, int tiles_h, int tiles_w, long tile_begin,
-                           int tile_count, float *out, const float *bias, const float *residual,
-                           int activation, float lo, float hi);
+/// Winograd F(4x4, 3x3) (winograd.c): a 3x3, stride-1 convolution as 36 GEMMs over 6x6 input
+/// tiles (tile = image, tile row, tile column; a tile covers a 4x4 block of the output).
+enum { HDDNN_WINOGRAD_MATRICES = 36, HDDNN_WINOGRAD_OUT_TILE = 4 };
+
+/// The 36 transformed weight matrices U_xi of output-channel panels `p_begin..<p_end`, computed from
+/// the convolution's im2col-packed weights (`hddnn_gemm_pack_a` of M x (C * 9)) and written packed
+/// for the GEMM: U_xi starts at u + xi * (p_end - p_begin) * C * MR.
+void hddnn_winograd_weights(hddnn_isa isa, const float *packed_a, int C, int p_begin, int p_end, float *u);
+/// Floats of the 36 matrices `hddnn_winograd_input` writes for `tile_count` tiles.
+long hddnn_winograd_input_count(hddnn_isa isa, int C, int tile_count);
+/// Input tiles `tile_begin..<tile_begin + tile_count` into 36 matrices V_xi of C x tile_count,
+/// stored one after another, each already packed as the GEMM's B operand (kind 2, panels of NR
+/// tiles). Reads outside the image (padding) are zeros.
+void hddnn_winograd_input(hddnn_isa isa, const float *in, int C, int H, int W, long image_stride, int pad_top,
+                          int pad_left, int tiles_h, int tiles_w, long tile_begin, int tile_count, float *v);
+/// 36 products M_xi (rows x tile_count each, one after another; row r is output channel m_begin + r)
+/// back to output tiles in NCHW `out` (M channels of OH x OW), with bias, residual (laid out like
+/// out) and activation.
+void hddnn_winograd_output(hddnn_isa isa, const float *mm, int rows, int m_begin, int M, int OH, int OW, int tiles_h,
+                           int tiles_w, long tile_begin, int tile_count, float *out, const float *bias,
+                           const float *residual, int activation, float lo, float hi);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Options a session is compiled with.
 public struct SessionOptions: Sendable {
@@ -11,14 +12,13 @@ public struct SessionOptions: Sendable {
     public var kernels: KernelTable
     /// Apply `GraphOptimizer` (BatchNormalization folding, convolution epilogue fusion).
     public var optimize: Bool
-    /// Let 3x3 stride-1 convolutions use Winograd F(2x2, 3x3) where their output is large enough.
-    /// Off by default: on the measured machine its scalar transforms and chunk-level threading
-    /// lost to the im2col GEMM on most models (docs/engine-vs-onnxruntime.md); it is tested and
-    /// kept for the work that makes it pay (vectorised transforms, batched small-K GEMMs).
+    /// Let 3x3 stride-1 convolutions with at least 16 channels use Winograd F(4x4, 3x3) when a
+    /// run has enough tiles (`Conv2DKernel.usesWinograd`): 4x fewer multiply-adds, results within
+    /// about 1e-5 relative of the direct sum. Off only to compare against the im2col GEMM.
     public var winograd: Bool
 
     public init(threads: Int = 1, registry: OperatorRegistry = .standard, kernels: KernelTable = .detected,
-                optimize: Bool = true, winograd: Bool = false) {
+                optimize: Bool = true, winograd: Bool = true) {
         self.threads = threads
         self.registry = registry
         self.kernels = kernels
@@ -51,6 +51,8 @@ public final class InferenceSession: Sendable {
     private let inputSlots: [(info: ValueInfo, slot: Int)]
     private let outputSlots: [(name: String, slot: Int)]
     private let constantSlots: [(slot: Int, tensor: Tensor)]
+    /// Whether a batch may be cut into parts that run concurrently (`BatchIndependence`).
+    public let splitsBatches: Bool
 
     public init(graph original: Graph, options: SessionOptions = .init()) throws(EngineError) {
         self.graph = original
@@ -71,10 +73,9 @@ public final class InferenceSession: Sendable {
         let ordered = try Self.topologicalOrder(graph.nodes, available: available)
         var compiled: [(Node, any Operator, [Int?], [Int?])] = []
         var constantNames = Set<String>()
-        let hints = ShapeHints.propagate(graph)
         for node in ordered {
             let ctx = NodeContext(node: node, opset: graph.opsetVersion, constants: graph.initializers, kernels: options.kernels,
-                                  shapeHints: hints, winograd: options.winograd)
+                                  winograd: options.winograd)
             let op = try options.registry.compile(ctx)
             // Constants an operator packed at load are not fed to it again (nor kept alive for it).
             let packed = op.prepackedInputs()
@@ -106,6 +107,7 @@ public final class InferenceSession: Sendable {
         inputSlots = inputs.map { (info: $0.0, slot: $0.1) }
         outputSlots = graph.outputs.map { (name: $0.name, slot: slots[$0.name]!) }
         constantSlots = constants.map { (slot: $0.0, tensor: $0.1) }
+        splitsBatches = BatchIndependence.holds(for: graph)
     }
 
     /// Orders nodes so each runs after the producers of its inputs; refuses dangling reads and cycles.
@@ -157,19 +159,63 @@ public final class InferenceSession: Sendable {
 
     /// Runs the graph, calling `observer` after each node with its timing and shapes (profiling,
     /// MAC counting, shape tracing).
+    ///
+    /// With several threads, a batch of at least two images per thread, and a graph that keeps
+    /// samples apart (`splitsBatches`), the batch is cut into one part per thread and the parts
+    /// run concurrently, each single-threaded; an observed run always runs whole.
     public func run(_ feeds: [String: Tensor], observer: ((NodeEvent) -> Void)?) throws(EngineError) -> [String: Tensor] {
         for name in feeds.keys where !inputSlots.contains(where: { $0.info.name == name }) {
             throw .unknownInput(name: name, known: inputNames)
         }
-        var values = [Tensor?](repeating: nil, count: slotCount)
-        for (slot, tensor) in constantSlots { values[slot] = tensor }
+        var inputs = [(slot: Int, tensor: Tensor)]()
         for (info, slot) in inputSlots {
             guard let t = feeds[info.name] else { throw .missingInput(name: info.name, expectedShape: info.shape) }
             guard t.dataType == info.dataType else { throw .inputType(name: info.name, expected: info.dataType, got: t.dataType) }
             guard info.accepts(t.shape) else { throw .inputShape(name: info.name, expected: info.shape, got: t.shape) }
-            values[slot] = t
+            inputs.append((slot, t))
         }
-        let context = ExecutionContext(threads: options.threads)
+        if observer == nil, let parts = batchParts(inputs.map(\.tensor)) {
+            if let outputs = try runParts(inputs, parts: parts) { return outputs }
+        }
+        return try execute(inputs, context: ExecutionContext(threads: options.threads), observer: observer)
+    }
+
+    /// Part sizes along dimension 0 when this run splits its batch, else nil.
+    private func batchParts(_ inputs: [Tensor]) -> [Int]? {
+        let threads = options.threads
+        guard splitsBatches, threads > 1, let batch = inputs.first?.shape.first, batch >= 2 * threads,
+              inputs.allSatisfy({ $0.rank >= 2 && $0.shape[0] == batch }) else { return nil }
+        return (0..<threads).map { batch * ($0 + 1) / threads - batch * $0 / threads }
+    }
+
+    /// Runs each part of the batch on its own thread and joins the outputs along dimension 0; nil
+    /// (the caller then runs the batch whole) if an output came back without the part's batch.
+    private func runParts(_ inputs: [(slot: Int, tensor: Tensor)], parts: [Int]) throws(EngineError) -> [String: Tensor]? {
+        let starts = parts.indices.map { parts[..<$0].reduce(0, +) }
+        let results = Mutex([Result<[String: Tensor], EngineError>?](repeating: nil, count: parts.count))
+        DispatchQueue.concurrentPerform(iterations: parts.count) { p in
+            let slice = inputs.map { (slot: $0.slot, tensor: $0.tensor.rows(starts[p]..<(starts[p] + parts[p]))) }
+            let result = Result { () throws(EngineError) in try execute(slice, context: ExecutionContext(threads: 1), observer: nil) }
+            results.withLock { $0[p] = result }
+        }
+        let outputs = try results.withLock { $0 }.map { result throws(EngineError) in try result!.get() }
+        var joined = [String: Tensor]()
+        for (name, _) in outputSlots {
+            let pieces = outputs.compactMap { $0[name] }
+            guard pieces.count == parts.count, zip(pieces, parts).allSatisfy({ $0.rank >= 1 && $0.shape[0] == $1 }),
+                  pieces.allSatisfy({ $0.dataType == pieces[0].dataType && $0.shape.dropFirst() == pieces[0].shape.dropFirst() })
+            else { return nil }
+            joined[name] = Tensor.concatenating(pieces, axis: 0, shape: [parts.reduce(0, +)] + pieces[0].shape.dropFirst())
+        }
+        return joined
+    }
+
+    /// One pass over the steps with the given input values.
+    private func execute(_ inputs: [(slot: Int, tensor: Tensor)], context: ExecutionContext,
+                         observer: ((NodeEvent) -> Void)?) throws(EngineError) -> [String: Tensor] {
+        var values = [Tensor?](repeating: nil, count: slotCount)
+        for (slot, tensor) in constantSlots { values[slot] = tensor }
+        for (slot, tensor) in inputs { values[slot] = tensor }
         for step in steps {
             let args = step.inputs.map { $0.flatMap { values[$0] } }
             let start = observer == nil ? 0 : DispatchTime.now().uptimeNanoseconds

@@ -31,25 +31,16 @@ public struct NodeContext: Sendable {
     public let constants: [String: Tensor]
     /// The kernel table operators with their own kernels use.
     public let kernels: KernelTable
-    /// Statically known shapes of values (see `ShapeHints`), for choosing algorithms at load.
-    public let shapeHints: [String: [Int?]]
     /// Whether convolutions may choose Winograd (`SessionOptions.winograd`).
     public let winograd: Bool
 
     public init(node: Node, opset: Int, constants: [String: Tensor], kernels: KernelTable = .detected,
-                shapeHints: [String: [Int?]] = [:], winograd: Bool = true) {
+                winograd: Bool = true) {
         self.node = node
         self.opset = opset
         self.constants = constants
         self.kernels = kernels
-        self.shapeHints = shapeHints
         self.winograd = winograd
-    }
-
-    /// The static shape of input `index`, when known.
-    public func inputShapeHint(_ index: Int) -> [Int?]? {
-        guard index < node.inputs.count else { return nil }
-        return shapeHints[node.inputs[index]]
     }
 
     public var opType: String { node.opType }

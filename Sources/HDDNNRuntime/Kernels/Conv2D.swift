@@ -2,7 +2,7 @@ import HDDNNKernels
 
 /// 2-D convolution over NCHW float tensors, with groups, dilations, strides and padding.
 ///
-/// Two paths, chosen when the plan is made (`Conv2DKernel.init`):
+/// Two paths, chosen when the plan is made (`Conv2DKernel.init`), and a third chosen per run:
 /// - **depthwise**: one input and one output channel per group: a direct sliding-window loop,
 ///   since a GEMM with k = 9 wastes most of its time packing;
 /// - **gemm**: everything else, as one packed GEMM per group over *all images of the batch*
@@ -10,10 +10,14 @@ import HDDNNKernels
 ///   straight from the input (`hddnn_gemm_b` kind 1). Batching the columns turns the late
 ///   layers of ResNet-34 at 32x32 input (spatial 2x2 or 1x1) from matrix-vector products that
 ///   stream every weight per image into real matrix products. Weights are packed once here.
+/// - **Winograd F(4x4, 3x3)**: a gemm-path convolution that is 3x3, stride 1, with at least 16
+///   channels in and out, runs as 36 GEMMs over transformed 6x6 tiles (4x fewer multiply-adds)
+///   whenever a run has enough tiles to fill them (`usesWinograd(batch:threads:)`); its transformed
+///   weights are derived per run from the packed ones, so it costs no resident memory.
 /// Bias, a residual tensor and a ReLU/Clip/LeakyReLU are applied as the GEMM stores its tiles.
 /// `reference(...)` keeps the plain seven-loop definition that both paths are tested against.
 public struct Conv2DKernel: Sendable {
-    public enum Path: String, Sendable { case gemm, depthwise, winograd }
+    public enum Path: String, Sendable { case gemm, depthwise }
 
     public let inChannels: Int
     public let outChannels: Int
@@ -25,20 +29,21 @@ public struct Conv2DKernel: Sendable {
     public let weights: [Float]
     public let bias: [Float]?
     public private(set) var activation: Activation
-    /// Per group, the weights packed as the GEMM's left operand (gemm path), or the 16
-    /// Winograd-transformed matrices U_xi (winograd path).
+    /// Per group, the weights packed as the GEMM's left operand (gemm path).
     private(set) var packed: [PackedMatrix]
+    /// Whether runs may take Winograd F(4x4, 3x3) where it applies (`SessionOptions.winograd`).
+    public let winograd: Bool
     /// The instruction set of the kernels this convolution calls.
     let table: KernelTable
 
-    /// Whether Winograd F(2x2, 3x3) can compute this convolution: 3x3, stride 1, no dilation, no groups.
+    /// Whether Winograd F(4x4, 3x3) can compute this convolution: 3x3, stride 1, no dilation, no groups.
     public static func winogradApplies(groups: Int, geometry g: WindowGeometry) -> Bool {
         groups == 1 && g.kernelH == 3 && g.kernelW == 3 && g.strideH == 1 && g.strideW == 1 && g.dilationH == 1 && g.dilationW == 1
     }
 
     public init(inChannels: Int, outChannels: Int, groups: Int, geometry: WindowGeometry,
                 weights: [Float], bias: [Float]?, activation: Activation = .identity, table: KernelTable = .detected,
-                winograd: Bool = false) {
+                winograd: Bool = true) {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.groups = groups
@@ -46,23 +51,11 @@ public struct Conv2DKernel: Sendable {
         self.bias = bias
         self.activation = activation
         self.table = table
+        self.winograd = winograd
         if groups == inChannels, groups == outChannels, !(geometry.kernelH == 1 && geometry.kernelW == 1) {
             path = .depthwise
             self.weights = weights
             packed = []
-        } else if winograd, Self.winogradApplies(groups: groups, geometry: geometry), !weights.isEmpty {
-            path = .winograd
-            self.weights = []
-            let transformed = [Float](unsafeUninitializedCapacity: 16 * outChannels * inChannels) { u, n in
-                weights.withUnsafeBufferPointer { hddnn_winograd_weights(Int32(outChannels), Int32(inChannels), $0.baseAddress!, u.baseAddress!) }
-                n = 16 * outChannels * inChannels
-            }
-            packed = transformed.withUnsafeBufferPointer { u in
-                (0..<16).map { xi in
-                    PackedMatrix(table: table, rows: outChannels, columns: inChannels,
-                                 values: u.baseAddress! + xi * outChannels * inChannels, stride: inChannels)
-                }
-            }
         } else {
             path = .gemm
             self.weights = []
@@ -72,6 +65,23 @@ public struct Conv2DKernel: Sendable {
                 (0..<groups).map { g in PackedMatrix(table: table, rows: mg, columns: k, values: w.baseAddress! + g * mg * k, stride: k) }
             }
         }
+    }
+
+    /// Tiles each worker needs before Winograd beats the im2col GEMM: one full 32-column panel of
+    /// its GEMMs. Measured on cloud-wrn at batch 1, one thread: 28x28 outputs (49 tiles) 0.78 ->
+    /// 0.58 ms per layer, 14x14 (16 tiles) 0.82 -> 0.88 ms (`hddnn bench --profile`, with and
+    /// without --no-winograd).
+    static let winogradMinTilesPerWorker = 32
+
+    /// Whether a run of `batch` images on `threads` threads takes Winograd F(4x4, 3x3): outputs
+    /// of at least 4x4 (a smaller one would waste most of each tile) and enough tiles for every
+    /// worker (otherwise the im2col GEMM, which splits finer, keeps all threads busy).
+    public func usesWinograd(batch: Int, threads: Int) -> Bool {
+        let g = geometry
+        guard winograd, path == .gemm, Self.winogradApplies(groups: groups, geometry: g),
+              inChannels >= 16, outChannels >= 16, g.outH >= 4, g.outW >= 4,
+              packed.first?.columns == inChannels * 9 else { return false }  // not trimmed
+        return batch * ((g.outH + 3) / 4) * ((g.outW + 3) / 4) >= Self.winogradMinTilesPerWorker * max(1, threads)
     }
 
     /// The same packed weights applied to another input size.
@@ -166,7 +176,7 @@ public struct Conv2DKernel: Sendable {
                 }
             }
             if epilogue == nil { activation.apply(output, count: planes * outPlane) }
-        case .winograd:
+        case .gemm where usesWinograd(batch: batch, threads: context.threads):
             runWinograd(batch: batch, input: input, output: output, residual: residual, context: context)
         case .gemm:
             let cg = inChannels / groups, mg = outChannels / groups
@@ -199,52 +209,68 @@ public struct Conv2DKernel: Sendable {
         }
     }
 
-    /// Winograd F(2x2, 3x3): tiles are processed in chunks small enough that the 16 transformed
-    /// input and product matrices stay within a few MiB; workers take whole chunks, each running
-    /// its 16 GEMMs single-threaded.
+    /// Winograd F(4x4, 3x3) (winograd.c). Tiles are processed in chunks whose 36 transformed
+    /// input matrices stay within a few MiB; workers take whole chunks. Within a chunk, output
+    /// channels go in blocks: the block's 36 weight matrices are derived from the packed weights,
+    /// multiplied by the chunk's (36 single-threaded GEMMs) and transformed back to the output.
     private func runWinograd(batch: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                              residual: UnsafePointer<Float>?, context: ExecutionContext) {
-        let g = geometry
-        let tilesH = (g.outH + 1) / 2, tilesW = (g.outW + 1) / 2
+        let g = geometry, isa = table.isa, mr = table.mr, nr = table.nr
+        let c = inChannels, m = outChannels, xis = Int(HDDNN_WINOGRAD_MATRICES)
+        let tilesH = (g.outH + 3) / 4, tilesW = (g.outW + 3) / 4
         let tiles = batch * tilesH * tilesW
-        let budget = 1 << 22  // floats per buffer pair and worker (16 MiB)
-        let chunk = max(32, min(tiles, budget / (16 * (inChannels + outChannels)) / 32 * 32))
-        let chunks = (tiles + chunk - 1) / chunk
+        let workers = max(1, min(context.threads, tiles / Self.winogradMinTilesPerWorker))
+        // V (36 x C x chunk) within 8 MiB; chunks a multiple of the workers so none waits on another.
+        let chunkLimit = max(16, (1 << 21) / (xis * c))
+        var chunks = (tiles + chunkLimit - 1) / chunkLimit
+        chunks = (chunks + workers - 1) / workers * workers
+        let chunk = ((tiles + chunks - 1) / chunks + 15) / 16 * 16
+        chunks = (tiles + chunk - 1) / chunk
+        // U (36 x block x C) within 4 MiB.
+        let panels = (m + mr - 1) / mr
+        let blockPanels = max(1, min(panels, (1 << 20) / (xis * mr * c)))
         let (act, lo, hi) = epilogue ?? (HDDNN_ACT_NONE, 0, 0)
-        let single = ExecutionContext(threads: 1)
         let pointers = UnsafeSendable((input, output, residual))
-        let workers = min(context.threads, chunks)
+        let workspaceCount = Int(hddnn_gemm_workspace_count(isa))
         bias.withUnsafeBufferPointerOrNil { biasPointer in
-            let sendBias = UnsafeSendable(biasPointer)
-            context.parallelFor(workers) { worker in
-                let (input, output, residual) = pointers.pointer
-                var v = [Float](repeating: 0, count: 16 * inChannels * chunk)
-                var m = [Float](repeating: 0, count: 16 * outChannels * chunk)
-                var index = worker
-                while index < chunks {
-                    let start = index * chunk, count = min(chunk, tiles - start)
-                    v.withUnsafeMutableBufferPointer { vp in
-                        m.withUnsafeMutableBufferPointer { mp in
-                            hddnn_winograd_input(input, Int32(inChannels), Int32(g.inH), Int32(g.inW), inChannels * g.inH * g.inW,
-                                                 Int32(g.padTop), Int32(g.padLeft), Int32(tilesH), Int32(tilesW),
-                                                 start, Int32(count), vp.baseAddress!)
-                            for xi in 0..<16 {
+            packed[0].storage.withUnsafeBufferPointer { a in
+                let constants = UnsafeSendable((biasPointer, a.baseAddress!))
+                context.parallelFor(workers) { worker in
+                    let (input, output, residual) = pointers.pointer
+                    let (bias, packedA) = constants.pointer
+                    let vCount = hddnn_winograd_input_count(isa, Int32(c), Int32(chunk))
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: vCount + xis * blockPanels * mr * (c + chunk) + workspaceCount)
+                    defer { scratch.deallocate() }
+                    let v = scratch, u = v + vCount, mm = u + xis * blockPanels * mr * c
+                    let workspace = mm + xis * blockPanels * mr * chunk
+                    var index = worker
+                    while index < chunks {
+                        let start = index * chunk, count = min(chunk, tiles - start)
+                        let paddedCount = (count + nr - 1) / nr * nr
+                        hddnn_winograd_input(isa, input, Int32(c), Int32(g.inH), Int32(g.inW), c * g.inH * g.inW,
+                                             Int32(g.padTop), Int32(g.padLeft), Int32(tilesH), Int32(tilesW), start, Int32(count), v)
+                        for p0 in stride(from: 0, to: panels, by: blockPanels) {
+                            let p1 = min(panels, p0 + blockPanels), rows = min(m, p1 * mr) - p0 * mr
+                            hddnn_winograd_weights(isa, packedA, Int32(c), Int32(p0), Int32(p1), u)
+                            for xi in 0..<xis {
                                 var b = hddnn_gemm_b()
-                                b.kind = 0
-                                b.data = UnsafePointer(vp.baseAddress! + xi * inChannels * count)
-                                b.ldb = Int32(count)
-                                var c = hddnn_gemm_c()
-                                c.data = mp.baseAddress! + xi * outChannels * count
-                                c.ldc = Int32(count)
-                                c.cols_per_image = Int32(count)
-                                packed[xi].multiply(n: count, b: b, c: c, context: single)
+                                b.kind = 2
+                                b.panel_width = Int32(nr)
+                                b.data = UnsafePointer(v + xi * c * paddedCount)
+                                b.ldb = Int32(c)
+                                var cc = hddnn_gemm_c()
+                                cc.data = mm + xi * rows * count
+                                cc.ldc = Int32(count)
+                                cc.cols_per_image = Int32(count)
+                                hddnn_gemm(isa, Int32(rows), Int32(count), Int32(c), u + xi * (p1 - p0) * c * mr, &b, &cc,
+                                           0, Int32(rows), 0, Int32(count), workspace)
                             }
-                            hddnn_winograd_output(mp.baseAddress!, Int32(outChannels), Int32(g.outH), Int32(g.outW),
+                            hddnn_winograd_output(isa, mm, Int32(rows), Int32(p0 * mr), Int32(m), Int32(g.outH), Int32(g.outW),
                                                   Int32(tilesH), Int32(tilesW), start, Int32(count), output,
-                                                  sendBias.pointer, residual, Int32(act.rawValue), lo, hi)
+                                                  bias, residual, Int32(act.rawValue), lo, hi)
                         }
+                        index += workers
                     }
-                    index += workers
                 }
             }
         }

@@ -30,15 +30,8 @@ struct ConvOperator: Operator {
             let geometry = WindowGeometry(inH: 1, inW: 1, kernelH: two ? spatial[0] : 1, kernelW: spatial.last!,
                                           strideH: two ? strides[0] : 1, strideW: strides.last!,
                                           dilationH: two ? dilations[0] : 1, dilationW: dilations.last!)
-            // Winograd pays when there are channels to multiply and tiles to fill: from a 4x4 output up.
-            var winograd = false
-            if ctx.winograd, Conv2DKernel.winogradApplies(groups: groups, geometry: geometry), w.shape[0] >= 16, w.shape[1] >= 16,
-               let x = ctx.inputShapeHint(0), x.count == 4, let h = x[2], let wd = x[3],
-               let g = try? window.geometry(op: "Conv", spatial: [h, wd], kernel: spatial), g.outH * g.outW >= 16 {
-                winograd = true
-            }
             prepared = Conv2DKernel(inChannels: w.shape[1] * groups, outChannels: w.shape[0], groups: groups, geometry: geometry,
-                                    weights: w.floats, bias: bias?.floats, activation: activation, table: table, winograd: winograd)
+                                    weights: w.floats, bias: bias?.floats, activation: activation, table: table, winograd: ctx.winograd)
             weightShape = w.shape
         } else {
             if let w = ctx.constantInput(1) {

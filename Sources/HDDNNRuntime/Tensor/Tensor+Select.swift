@@ -14,6 +14,17 @@ extension Tensor {
         }
     }
 
+    /// Rows `range` of dimension 0 (a batch's samples), copied.
+    func rows(_ range: Range<Int>) -> Tensor {
+        let inner = Shape.count(Array(shape.dropFirst()))
+        let elements = (range.lowerBound * inner)..<(range.upperBound * inner)
+        let shape = [range.count] + shape.dropFirst()
+        switch storage {
+        case .float32(let v): return Tensor(shape: shape, floats: Array(v[elements]))
+        case .int64(let v): return Tensor(shape: shape, int64s: Array(v[elements]))
+        }
+    }
+
     /// Concatenates same-typed tensors along `axis` (shapes already checked).
     static func concatenating(_ parts: [Tensor], axis: Int, shape: [Int]) -> Tensor {
         let outer = Shape.count(Array(shape[..<axis]))

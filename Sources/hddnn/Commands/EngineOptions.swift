@@ -21,8 +21,9 @@ struct EngineOptions: ParsableArguments {
     @Option(help: "Threads for the engine's kernels.")
     var threads: Int = 1
 
-    @Flag(help: "Use Winograd F(2x2,3x3) for large 3x3 stride-1 convolutions (experimental; off by default).")
-    var winograd = false
+    @Flag(inversion: .prefixedNo,
+          help: "Compute 3x3 stride-1 convolutions of 16+ channels with Winograd F(4x4,3x3) when a batch fills enough tiles (--no-winograd: im2col GEMM only, for comparison).")
+    var winograd = true
 
     @Option(help: "Kernels to run: auto (the best this CPU supports), reference (portable C), avx2, avx512.")
     var kernels: KernelChoice = .auto
