@@ -73,6 +73,14 @@ static void map_columns(const hddnn_gemm_b *b, int N, int n0, int nr, column_map
     }
 }
 
+// Runs on small planes are a few floats long: fixed-size copies the compiler inlines, rather than
+// a call to memcpy per run.
+static inline void copy_floats(float *dst, const float *src, int n) {
+    for (; n >= 8; n -= 8, dst += 8, src += 8) memcpy(dst, src, 8 * sizeof(float));
+    for (; n >= 2; n -= 2, dst += 2, src += 2) memcpy(dst, src, 2 * sizeof(float));
+    if (n) *dst = *src;
+}
+
 static void pack_b(const hddnn_gemm_b *b, int N, int n0, int nr, int k0, int kc, const column_map *m, float *ws) {
     if (b->kind == 2) {  // already in panels (the narrow path repacks the first columns)
         const int width = b->panel_width;
@@ -101,6 +109,21 @@ static void pack_b(const hddnn_gemm_b *b, int N, int n0, int nr, int k0, int kc,
         long start = m->in_offset[0] + (long)m->ih0[0] * W + m->iw0[0];
         for (int kk = 0; kk < kc; kk++)
             memcpy(ws + (size_t)kk * nr, b->data + start + (long)(k0 + kk) * plane, sizeof(float) * nr);
+        return;
+    }
+    // 1x1, stride 1, no padding, columns across images (2x2 and 1x1 planes at batch > 1): each
+    // column reads one pixel of every channel, `plane` floats apart.
+    if (taps == 1 && b->stride_h == 1 && b->stride_w == 1 && b->pad_top == 0 && b->pad_left == 0) {
+        const float *column[32];
+        int cols = 0;
+        for (; cols < nr && m->valid[cols]; cols++)
+            column[cols] = b->data + m->in_offset[cols] + (long)m->ih0[cols] * W + m->iw0[cols] + (long)k0 * plane;
+        for (int kk = 0; kk < kc; kk++) {
+            float *dst = ws + (size_t)kk * nr;
+            const long k = (long)kk * plane;
+            for (int j = 0; j < cols; j++) dst[j] = column[j][k];
+            for (int j = cols; j < nr; j++) dst[j] = 0.0f;
+        }
         return;
     }
     // General case, by runs: columns that share an image and an output row read one input row
@@ -136,7 +159,7 @@ static void pack_b(const hddnn_gemm_b *b, int N, int n0, int nr, int k0, int kc,
             if (lo > hi) lo = hi;
             const float *row = src + m->in_offset[j0] + (long)ih * W + iw;
             for (int i = 0; i < lo; i++) dst[j0 + i] = 0.0f;
-            if (sw == 1) memcpy(dst + j0 + lo, row + lo, sizeof(float) * (hi - lo));
+            if (sw == 1) copy_floats(dst + j0 + lo, row + lo, hi - lo);
             else for (int i = lo; i < hi; i++) dst[j0 + i] = row[i * sw];
             for (int i = hi; i < len; i++) dst[j0 + i] = 0.0f;
         }
@@ -156,6 +179,22 @@ static void store_tile(const float *tile, int mr, int nr, int m0, int M, int n0,
     for (int j = 0, image = n0 / c->cols_per_image, pos = n0 % c->cols_per_image; j < cols; j++) {
         column[j] = (long)image * c->image_stride + pos;
         if (++pos == c->cols_per_image) { pos = 0; image++; }
+    }
+    if (c->ldc == 1) {
+        // 1x1 planes: a column's rows are neighbours in C, so go column by column.
+        float bias[8];
+        for (int r = 0; r < rows; r++) bias[r] = (last && c->bias) ? c->bias[m0 + r] : 0.0f;
+        for (int j = 0; j < cols; j++) {
+            float *dst = c->data + m0 + column[j];
+            const float *res = c->residual ? c->residual + m0 + column[j] : NULL;
+            for (int r = 0; r < rows; r++) {
+                float v = tile[(size_t)r * nr + j];
+                if (!first) v += dst[r];
+                if (last) v = hddnn_activate(v + bias[r] + (res ? res[r] : 0.0f), c->activation, c->lo, c->hi);
+                dst[r] = v;
+            }
+        }
+        return;
     }
     for (int r = 0; r < rows; r++) {
         int m = m0 + r;

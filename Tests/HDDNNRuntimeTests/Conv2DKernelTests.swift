@@ -31,6 +31,10 @@ import Testing
         cases.append(Case(batch: 1, inChannels: 1, outChannels: 1, groups: 1, h: 1, w: 17, k: (1, 5), pads: (0, 2, 0, 2)))
         cases.append(Case(batch: 3, inChannels: 16, outChannels: 32, groups: 1, h: 8, w: 8, k: (1, 1), pads: (0, 0, 0, 0)))
         cases.append(Case(batch: 1, inChannels: 5, outChannels: 5, groups: 5, h: 4, w: 4, k: (3, 3), stride: (2, 2)))
+        // Pointwise on 2x2 and 1x1 planes at batch > 1: every GEMM panel spans images (one pixel of
+        // each channel per column; 1x1 planes store column by column); K = 300 spans two K blocks.
+        cases.append(Case(batch: 13, inChannels: 24, outChannels: 20, groups: 1, h: 2, w: 2, k: (1, 1), pads: (0, 0, 0, 0)))
+        cases.append(Case(batch: 45, inChannels: 300, outChannels: 20, groups: 1, h: 1, w: 1, k: (1, 1), pads: (0, 0, 0, 0)))
         // K = 40 * 9 = 360 spans two K blocks; M = 24 and 32 columns per image give full tiles.
         cases.append(Case(batch: 3, inChannels: 40, outChannels: 24, groups: 1, h: 8, w: 8, k: (3, 3)))
         cases.append(Case(batch: 2, inChannels: 64, outChannels: 16, groups: 1, h: 1, w: 1, k: (3, 3)))
