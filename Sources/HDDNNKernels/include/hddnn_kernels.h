@@ -120,6 +120,11 @@ void hddnn_depthwise(hddnn_isa isa, const float *in, int plane_begin, int plane_
                      const float *bias, const float *residual, int activation, float lo, float hi,
                      float *out, float *scratch);
 
+/// Max pooling of planes `plane_begin..<plane_end` (NCHW planes of H x W into OH x OW); a window
+/// entirely in the padding yields -infinity, as ONNX's MaxPool does.
+void hddnn_maxpool(const float *in, int plane_begin, int plane_end, int H, int W, int KH, int KW, int sh, int sw,
+                   int dh, int dw, int pt, int pl, int OH, int OW, float *out);
+
 /// Winograd F(4x4, 3x3) (winograd.c): a 3x3, stride-1 convolution as 36 GEMMs over 6x6 input
 /// tiles (tile = image, tile row, tile column; a tile covers a 4x4 block of the output).
 enum { HDDNN_WINOGRAD_MATRICES = 36, HDDNN_WINOGRAD_OUT_TILE = 4 };
@@ -141,6 +146,33 @@ void hddnn_winograd_input(hddnn_isa isa, const float *in, int C, int H, int W, l
 void hddnn_winograd_output(hddnn_isa isa, const float *mm, int rows, int m_begin, int M, int OH, int OW, int tiles_h,
                            int tiles_w, long tile_begin, int tile_count, float *out, const float *bias,
                            const float *residual, int activation, float lo, float hi);
+
+#ifdef __cplusplus
+}
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Channels-last kernels for chains of depthwise and pointwise convolutions (nhwc.c).
+/// Reorders N images of C planes of HW pixels between NCHW and NHWC.
+void hddnn_nchw_to_nhwc(const float *in, int N, int C, int HW, float *out);
+void hddnn_nhwc_to_nchw(const float *in, int N, int C, int HW, float *out);
+
+/// Floats of a pointwise convolution's weights (M x K) packed for `hddnn_pointwise_nhwc`.
+size_t hddnn_pointwise_packed_count(hddnn_isa isa, int M, int K);
+void hddnn_pointwise_pack(hddnn_isa isa, int M, int K, const float *w, float *packed);
+/// Pixels `p_begin..<p_end` of a pointwise convolution in NHWC: `in` is pixels x K, `out`
+/// pixels x M (pixels of all images, one after another), bias and activation applied.
+void hddnn_pointwise_nhwc(hddnn_isa isa, int M, int K, const float *in, const float *packed, const float *bias,
+                          int act, float lo, float hi, float *out, int p_begin, int p_end);
+
+/// Output rows `row_begin..<row_end` (row = image * OH + oh) of a depthwise convolution in NHWC;
+/// `w` holds KH * KW rows of C weights (tap-major), `bias` C values or NULL.
+void hddnn_depthwise_nhwc(hddnn_isa isa, const float *in, int H, int W, int C, const float *w, int KH, int KW,
+                          int sh, int sw, int dh, int dw, int pt, int pl, int OH, int OW, const float *bias, int act,
+                          float lo, float hi, float *out, int row_begin, int row_end);
 
 #ifdef __cplusplus
 }

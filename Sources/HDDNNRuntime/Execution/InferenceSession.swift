@@ -38,12 +38,12 @@ public final class InferenceSession: Sendable {
     public let options: SessionOptions
 
     struct Step: Sendable {
-        let node: Node
-        let op: any Operator
-        let inputs: [Int?]
-        let outputs: [Int?]
-        /// Slots to release after this step.
-        let releases: [Int]
+        var node: Node
+        var op: any Operator
+        var inputs: [Int?]
+        var outputs: [Int?]
+        /// Slots to release after this step (filled in once the steps are final).
+        var releases: [Int] = []
     }
 
     private let steps: [Step]
@@ -71,7 +71,7 @@ public final class InferenceSession: Sendable {
         }
 
         let ordered = try Self.topologicalOrder(graph.nodes, available: available)
-        var compiled: [(Node, any Operator, [Int?], [Int?])] = []
+        var compiled: [Step] = []
         var constantNames = Set<String>()
         for node in ordered {
             let ctx = NodeContext(node: node, opset: graph.opsetVersion, constants: graph.initializers, kernels: options.kernels,
@@ -84,7 +84,7 @@ public final class InferenceSession: Sendable {
                 if graph.initializers[name] != nil { constantNames.insert(name) }
                 return slot(name)
             }
-            compiled.append((node, op, inputSlots, node.outputs.map { $0.isEmpty ? nil : slot($0) }))
+            compiled.append(Step(node: node, op: op, inputs: inputSlots, outputs: node.outputs.map { $0.isEmpty ? nil : slot($0) }))
         }
         for output in graph.outputs where graph.initializers[output.name] != nil { constantNames.insert(output.name) }
         let constants = constantNames.sorted().map { (slot($0), graph.initializers[$0]!) }
@@ -94,15 +94,15 @@ public final class InferenceSession: Sendable {
 
         // Liveness: the last step reading each slot; graph outputs and constants are never released.
         let pinned = Set(graph.outputs.compactMap { slots[$0.name] } + constants.map(\.0))
+        if options.optimize { compiled = Self.fusingSeparableChains(compiled, pinned: pinned, table: options.kernels) }
         var lastUse = [Int: Int]()
         for (i, c) in compiled.enumerated() {
-            for s in c.2.compactMap({ $0 }) { lastUse[s] = i }
-            for s in c.3.compactMap({ $0 }) where lastUse[s] == nil { lastUse[s] = i }  // dead outputs die at once
+            for s in c.inputs.compactMap({ $0 }) { lastUse[s] = i }
+            for s in c.outputs.compactMap({ $0 }) where lastUse[s] == nil { lastUse[s] = i }  // dead outputs die at once
         }
-        var releases = [[Int]](repeating: [], count: compiled.count)
-        for (s, i) in lastUse where !pinned.contains(s) { releases[i].append(s) }
+        for (s, i) in lastUse where !pinned.contains(s) { compiled[i].releases.append(s) }
 
-        steps = compiled.enumerated().map { Step(node: $1.0, op: $1.1, inputs: $1.2, outputs: $1.3, releases: releases[$0]) }
+        steps = compiled
         slotCount = slots.count
         inputSlots = inputs.map { (info: $0.0, slot: $0.1) }
         outputSlots = graph.outputs.map { (name: $0.name, slot: slots[$0.name]!) }

@@ -50,6 +50,17 @@ public struct PackedMatrix: Sendable {
         self.storage = storage
     }
 
+    /// The matrix back in row-major order (rows x columns), for kernels that pack it otherwise.
+    public func unpacked() -> [Float] {
+        let mr = table.mr
+        return [Float](unsafeUninitializedCapacity: rows * columns) { out, n in
+            for row in 0..<rows {
+                for k in 0..<columns { out[row * columns + k] = storage[((row / mr) * columns + k) * mr + row % mr] }
+            }
+            n = rows * columns
+        }
+    }
+
     /// The same matrix restricted to the given columns (in order), repacked: used to drop the
     /// kernel taps of a convolution that only ever read padding.
     public func selectingColumns(_ keep: [Int]) -> PackedMatrix {

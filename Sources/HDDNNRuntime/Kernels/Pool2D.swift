@@ -1,3 +1,5 @@
+import HDDNNKernels
+
 /// Max and average pooling over NCHW planes (ONNX `MaxPool`, `AveragePool`).
 public struct Pool2DKernel: Sendable {
     public enum Kind: Sendable, Equatable {
@@ -22,6 +24,16 @@ public struct Pool2DKernel: Sendable {
         let g = geometry
         let inPlane = g.inH * g.inW, outPlane = g.outH * g.outW
         let sIn = UnsafeSendable(input), sOut = UnsafeSendable(output), sIdx = UnsafeSendable(indices)
+        if kind == .max, indices == nil {
+            // The common case, in C (hddnn_maxpool): the window clipped once per row and column.
+            let workers = min(context.threads, max(1, planes * outPlane * g.kernelH * g.kernelW / 200_000))
+            context.parallelFor(workers) { w in
+                hddnn_maxpool(sIn.pointer, Int32(planes * w / workers), Int32(planes * (w + 1) / workers), Int32(g.inH), Int32(g.inW),
+                              Int32(g.kernelH), Int32(g.kernelW), Int32(g.strideH), Int32(g.strideW), Int32(g.dilationH),
+                              Int32(g.dilationW), Int32(g.padTop), Int32(g.padLeft), Int32(g.outH), Int32(g.outW), sOut.pointer)
+            }
+            return
+        }
         context.parallelFor(planes) { p in
             let src = sIn.pointer + p * inPlane
             let dst = sOut.pointer + p * outPlane
