@@ -184,8 +184,14 @@ static inline __attribute__((always_inline)) void output_body(const float *mm, i
         const float b = bias ? bias[m] : 0.0f;
         float s[6][6][WG_LANES], t[4][6][WG_LANES], y[4][4][WG_LANES];
         const float *src = mm + (long)r * tile_count + t0;
-        for (int xi = 0; xi < WG_XI; xi++)
-            for (int l = 0; l < WG_LANES; l++) s[xi / 6][xi % 6][l] = l < g->lanes ? src[xi * matrix + l] : 0.0f;
+        // Lanes past the last tile read as zeros (the product matrices end there).
+        const int lanes = g->lanes;
+        for (int xi = 0; xi < WG_XI; xi++) {
+            const float *row = src + xi * matrix;
+            float *dst = s[xi / 6][xi % 6];
+            if (lanes == WG_LANES) memcpy(dst, row, sizeof(float) * WG_LANES);
+            else for (int l = 0; l < WG_LANES; l++) dst[l] = l < lanes ? row[l] : 0.0f;
+        }
         for (int j = 0; j < 6; j++) {  // columns: t[.][j] = A^T s[.][j]
             const float *x[6] = {s[0][j], s[1][j], s[2][j], s[3][j], s[4][j], s[5][j]};
             float *yy[4] = {t[0][j], t[1][j], t[2][j], t[3][j]};
@@ -196,17 +202,28 @@ static inline __attribute__((always_inline)) void output_body(const float *mm, i
             float *yy[4] = {y[i][0], y[i][1], y[i][2], y[i][3]};
             at6(x, yy, lanes_);
         }
-        for (int l = 0; l < g->lanes; l++) {
-            // base is the output tile's corner (no padding on the output side) plus the channel.
-            const long base = g->base[l] + (long)m * plane;
-            for (int i = 0; i < 4; i++) {
-                if (!g->row_ok[i][l]) break;
-                for (int j = 0; j < 4; j++) {
-                    if (!g->col_ok[j][l]) break;
-                    const long off = base + (long)i * OW + j;
-                    out[off] = hddnn_activate(y[i][j][l] + b + (residual ? residual[off] : 0.0f), activation, lo, hi);
-                }
+        // Bias, residual and activation on whole vectors of lanes; only the loads of the residual
+        // and the stores go tile by tile (base: the output tile's corner plus the channel's plane).
+        float z[4][4][WG_LANES];
+        if (residual) {
+            for (int l = 0; l < g->lanes; l++) {
+                const long base = g->base[l] + (long)m * plane;
+                for (int i = 0; i < 4; i++)
+                    for (int j = 0; j < 4; j++)
+                        z[i][j][l] = g->row_ok[i][l] && g->col_ok[j][l] ? residual[base + (long)i * OW + j] : 0.0f;
             }
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++)
+                    for (int l = 0; l < WG_LANES; l++) y[i][j][l] += z[i][j][l];
+        }
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++)
+                for (int l = 0; l < WG_LANES; l++) y[i][j][l] += b;
+        hddnn_activate_row(&z[0][0][0], &y[0][0][0], NULL, 4 * 4 * WG_LANES, activation, lo, hi);
+        for (int l = 0; l < g->lanes; l++) {
+            const long base = g->base[l] + (long)m * plane;
+            for (int i = 0; i < 4 && g->row_ok[i][l]; i++)
+                for (int j = 0; j < 4 && g->col_ok[j][l]; j++) out[base + (long)i * OW + j] = z[i][j][l];
         }
     }
 }

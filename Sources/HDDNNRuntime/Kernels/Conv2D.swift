@@ -220,28 +220,38 @@ public struct Conv2DKernel: Sendable {
         let tilesH = (g.outH + 3) / 4, tilesW = (g.outW + 3) / 4
         let tiles = batch * tilesH * tilesW
         let workers = max(1, min(context.threads, tiles / Self.winogradMinTilesPerWorker))
-        // V (36 x C x chunk) within 8 MiB; chunks a multiple of the workers so none waits on another.
-        let chunkLimit = max(16, (1 << 21) / (xis * c))
+        // V (36 x C x chunk) within 2 MiB, so that it and the chunk's products stay in L2 between
+        // the transforms and the GEMMs (8 MiB left the output transform waiting on memory), but
+        // at least one 32-column panel; chunks a multiple of the workers so none waits on another.
+        let chunkLimit = max(32, (1 << 19) / (xis * c))
         var chunks = (tiles + chunkLimit - 1) / chunkLimit
         chunks = (chunks + workers - 1) / workers * workers
         let chunk = ((tiles + chunks - 1) / chunks + 15) / 16 * 16
         chunks = (tiles + chunk - 1) / chunk
-        // U (36 x block x C) within 4 MiB.
+        // U: when a worker takes several chunks and all 36 matrices fit in 64 MiB (WRN-28-10's
+        // 640-channel layers: 59 MiB), derived once per run and shared (read-only); otherwise per
+        // chunk, in blocks of output channels within 4 MiB.
         let panels = (m + mr - 1) / mr
-        let blockPanels = max(1, min(panels, (1 << 20) / (xis * mr * c)))
+        let sharedU = chunks > workers && xis * panels * mr * c <= 1 << 24
+            ? UnsafeMutablePointer<Float>.allocate(capacity: xis * panels * mr * c) : nil
+        defer { sharedU?.deallocate() }
+        let blockPanels = sharedU != nil ? panels : max(1, min(panels, (1 << 20) / (xis * mr * c)))
         let (act, lo, hi) = epilogue ?? (HDDNN_ACT_NONE, 0, 0)
         let pointers = UnsafeSendable((input, output, residual))
         let workspaceCount = Int(hddnn_gemm_workspace_count(isa))
         bias.withUnsafeBufferPointerOrNil { biasPointer in
             packed[0].storage.withUnsafeBufferPointer { a in
-                let constants = UnsafeSendable((biasPointer, a.baseAddress!))
+                if let sharedU { hddnn_winograd_weights(isa, a.baseAddress!, Int32(c), 0, Int32(panels), sharedU) }
+                let constants = UnsafeSendable((biasPointer, a.baseAddress!, sharedU))
                 context.parallelFor(workers) { worker in
                     let (input, output, residual) = pointers.pointer
-                    let (bias, packedA) = constants.pointer
+                    let (bias, packedA, sharedU) = constants.pointer
                     let vCount = hddnn_winograd_input_count(isa, Int32(c), Int32(chunk))
-                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: vCount + xis * blockPanels * mr * (c + chunk) + workspaceCount)
+                    let uCount = sharedU == nil ? xis * blockPanels * mr * c : 0
+                    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: vCount + uCount + xis * blockPanels * mr * chunk + workspaceCount)
                     defer { scratch.deallocate() }
-                    let v = scratch, u = v + vCount, mm = u + xis * blockPanels * mr * c
+                    let v = scratch, mm = v + vCount + uCount
+                    let u = sharedU ?? (v + vCount)
                     let workspace = mm + xis * blockPanels * mr * chunk
                     var index = worker
                     while index < chunks {
@@ -251,7 +261,7 @@ public struct Conv2DKernel: Sendable {
                                              Int32(g.padTop), Int32(g.padLeft), Int32(tilesH), Int32(tilesW), start, Int32(count), v)
                         for p0 in stride(from: 0, to: panels, by: blockPanels) {
                             let p1 = min(panels, p0 + blockPanels), rows = min(m, p1 * mr) - p0 * mr
-                            hddnn_winograd_weights(isa, packedA, Int32(c), Int32(p0), Int32(p1), u)
+                            if sharedU == nil { hddnn_winograd_weights(isa, packedA, Int32(c), Int32(p0), Int32(p1), u) }
                             for xi in 0..<xis {
                                 var b = hddnn_gemm_b()
                                 b.kind = 2
