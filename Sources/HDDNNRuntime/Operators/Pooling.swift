@@ -6,10 +6,13 @@ struct PoolOperator: Operator {
     let isMax: Bool
     let countIncludePad: Bool
     let columnMajorIndices: Bool
+    /// Whether MaxPool's optional second output (the argmax indices) is read at all.
+    let wantsIndices: Bool
 
     init(_ ctx: NodeContext, max isMax: Bool) throws(EngineError) {
         name = ctx.opType
         self.isMax = isMax
+        wantsIndices = isMax && ctx.node.outputs.count > 1 && !ctx.node.outputs[1].isEmpty
         window = try WindowAttributes(ctx, allowsCeilMode: ctx.opset >= 10)
         guard let ks = window.kernelShape else {
             throw .invalidAttribute(op: ctx.opType, name: "kernel_shape", reason: "is required")
@@ -35,17 +38,17 @@ struct PoolOperator: Operator {
         let outShape = Array(x.shape[0..<2]) + g.outputSpatial(rank: x.rank - 2)
         let kernel = Pool2DKernel(kind: isMax ? .max : .average(countIncludePad: countIncludePad), geometry: g)
         var out = [Float](repeating: 0, count: Shape.count(outShape))
-        var indices = [Int64](repeating: 0, count: isMax ? out.count : 0)
+        var indices = [Int64](repeating: 0, count: wantsIndices ? out.count : 0)
         x.withFloats { xp in
             out.withUnsafeMutableBufferPointer { op in
                 indices.withUnsafeMutableBufferPointer { ip in
                     kernel.run(planes: planes, input: xp.baseAddress!, output: op.baseAddress!,
-                               indices: isMax ? ip.baseAddress : nil, columnMajorIndices: columnMajorIndices, context: context)
+                               indices: wantsIndices ? ip.baseAddress : nil, columnMajorIndices: columnMajorIndices, context: context)
                 }
             }
         }
         var results = [Tensor(shape: outShape, floats: out)]
-        if isMax { results.append(Tensor(shape: outShape, int64s: indices)) }
+        if wantsIndices { results.append(Tensor(shape: outShape, int64s: indices)) }
         return results
     }
 }
