@@ -101,6 +101,47 @@ import Testing
         }
     }
 
+    /// Small output planes as one dense product (`densified`): the same result as the reference.
+    @Test(arguments: [1, 2])
+    func denseSmallPlanesMatchReference(threads: Int) throws {
+        var rng = SplitMix64(seed: 11)
+        let cases = [
+            Case(batch: 9, inChannels: 12, outChannels: 20, groups: 1, h: 2, w: 2, k: (3, 3)),
+            Case(batch: 8, inChannels: 8, outChannels: 8, groups: 1, h: 1, w: 2, k: (3, 3)),
+            Case(batch: 10, inChannels: 6, outChannels: 9, groups: 1, h: 2, w: 2, k: (2, 2), pads: (0, 0, 0, 0)),
+        ]
+        for table in Self.tables {
+            for c in cases {
+                let input = (0..<(c.batch * c.inChannels * c.h * c.w)).map { _ in rng.nextFloat() }
+                let weights = (0..<(c.outChannels * c.inChannels * c.k.0 * c.k.1)).map { _ in rng.nextFloat() }
+                let bias = (0..<c.outChannels).map { _ in rng.nextFloat() }
+                let want = Conv2DKernel.reference(batch: c.batch, inChannels: c.inChannels, outChannels: c.outChannels,
+                                                  groups: 1, geometry: c.geometry, input: input, weights: weights, bias: bias)
+                let residual = (0..<want.count).map { _ in rng.nextFloat() }
+                let expected = zip(want, residual).map { max($0 + $1, 0) }
+                let kernel = Conv2DKernel(inChannels: c.inChannels, outChannels: c.outChannels, groups: 1, geometry: c.geometry,
+                                          weights: weights, bias: bias, activation: .relu, table: table).trimmed()
+                let dense = try #require(kernel.densified(), "\(c)")
+                var got = [Float](repeating: .nan, count: want.count)
+                input.withUnsafeBufferPointer { i in
+                    residual.withUnsafeBufferPointer { r in
+                        got.withUnsafeMutableBufferPointer { o in
+                            dense.run(batch: c.batch, input: i.baseAddress!, output: o.baseAddress!, residual: r.baseAddress!,
+                                      context: ExecutionContext(threads: threads))
+                        }
+                    }
+                }
+                let worst = zip(got, expected).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
+                #expect(worst < 1e-5, "\(c) [dense, \(table), \(threads) threads]: worst relative error \(worst)")
+            }
+        }
+        // A strided layer from a 4x4 plane would do more multiply-adds dense than by im2col.
+        let strided = Case(batch: 8, inChannels: 4, outChannels: 4, groups: 1, h: 4, w: 4, k: (3, 3), stride: (2, 2))
+        let k = Conv2DKernel(inChannels: 4, outChannels: 4, groups: 1, geometry: strided.geometry,
+                             weights: [Float](repeating: 1, count: 144), bias: nil)
+        #expect(k.densified() == nil)
+    }
+
     @Test func pathSelection() {
         let pointwise = Conv2DKernel(inChannels: 4, outChannels: 8, groups: 1,
                                      geometry: WindowGeometry(inH: 4, inW: 4, kernelH: 1, kernelW: 1), weights: [], bias: nil)

@@ -125,6 +125,52 @@ public struct Conv2DKernel: Sendable {
         return k
     }
 
+    /// Output planes of at most this many pixels may run as one dense matrix product (`densified`).
+    static let densePlaneMaxPixels = 4
+
+    /// For a GEMM convolution whose output plane has at most `densePlaneMaxPixels` pixels (ResNet-34's
+    /// 2x2 stage at 32x32 input), the same convolution as a pointwise one over 1x1 planes: input
+    /// channel (c, input pixel) to output channel (m, output pixel), with the kernel tap that links
+    /// the two pixels as the weight (zero where none does); run on the same buffers with batch
+    /// unchanged, since NCHW memory is the same either way. A 3x3,
+    /// pad-1 convolution on a 2x2 plane then does its 16 useful multiply-adds per channel pair
+    /// instead of the im2col's 36, and packs its operand as contiguous columns instead of runs of
+    /// two pixels; the weights grow by the same 16/9, so this pays only when a batch shares them
+    /// (`ConvOperator` uses it from batch 8). Returns nil when it does not apply, or when the input
+    /// plane has more pixels than the kernel has taps (the dense form would then do more work).
+    public func densified() -> Conv2DKernel? {
+        let g = geometry
+        guard path == .gemm, groups == 1, g.outH * g.outW <= Self.densePlaneMaxPixels,
+              let packedWeights = packed.first else { return nil }
+        let taps = g.kernelH * g.kernelW, inPlane = g.inH * g.inW, outPlane = g.outH * g.outW
+        // Not when it would do more multiply-adds than the im2col (strided layers from 4x4 planes).
+        guard packedWeights.columns == inChannels * taps, inPlane <= taps else { return nil }
+        let raw = packedWeights.unpacked()  // M x (C x taps), taps possibly trimmed
+        let rows = outChannels * outPlane, columns = inChannels * inPlane
+        var dense = [Float](repeating: 0, count: rows * columns)
+        for oh in 0..<g.outH {
+            for ow in 0..<g.outW {
+                for kh in 0..<g.kernelH {
+                    let ih = oh * g.strideH - g.padTop + kh * g.dilationH
+                    guard (0..<g.inH).contains(ih) else { continue }
+                    for kw in 0..<g.kernelW {
+                        let iw = ow * g.strideW - g.padLeft + kw * g.dilationW
+                        guard (0..<g.inW).contains(iw) else { continue }
+                        let tap = kh * g.kernelW + kw, p = ih * g.inW + iw, q = oh * g.outW + ow
+                        for m in 0..<outChannels {
+                            for c in 0..<inChannels {
+                                dense[(m * outPlane + q) * columns + c * inPlane + p] += raw[m * inChannels * taps + c * taps + tap]
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let denseBias = bias.map { b in (0..<rows).map { b[$0 / outPlane] } }
+        return Conv2DKernel(inChannels: columns, outChannels: rows, groups: 1, geometry: WindowGeometry(inH: 1, inW: 1, kernelH: 1, kernelW: 1),
+                            weights: dense, bias: denseBias, activation: activation, table: table, winograd: false)
+    }
+
     /// The same kernel with another activation.
     public func with(activation: Activation) -> Conv2DKernel {
         var k = self

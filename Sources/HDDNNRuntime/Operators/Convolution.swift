@@ -13,6 +13,11 @@ struct ConvOperator: Operator {
     let weightShape: [Int]?
     /// Trimmed kernels by input geometry (see `Conv2DKernel.trimmed`), made on first use.
     let trimmedCache = TrimmedKernelCache()
+    /// Dense forms for small output planes by input geometry (`Conv2DKernel.densified`), made on
+    /// first use by a batch of at least `denseMinBatch`: below it, the larger weights cost more
+    /// to stream than the skipped zeros save.
+    let denseCache = TrimmedKernelCache()
+    static let denseMinBatch = 8
 
     init(_ ctx: NodeContext, table: KernelTable = .detected) throws(EngineError) {
         window = try WindowAttributes(ctx, allowsCeilMode: false)
@@ -77,7 +82,12 @@ struct ConvOperator: Operator {
         let count = Shape.count(outShape)
         // A residual of another shape (broadcast) is added after, not in the epilogue.
         let fusedResidual = residual.flatMap { $0.shape == outShape ? $0 : nil }
-        let runKernel = residual != nil && fusedResidual == nil ? kernel.with(activation: .identity) : kernel
+        var runKernel = residual != nil && fusedResidual == nil ? kernel.with(activation: .identity) : kernel
+        if prepared != nil, batch >= Self.denseMinBatch, kernel.path == .gemm,
+           kernel.geometry.outH * kernel.geometry.outW <= Conv2DKernel.densePlaneMaxPixels,
+           let dense = denseCache.kernelIfApplicable(for: kernel.geometry, make: { kernel.densified() }) {
+            runKernel = dense.with(activation: runKernel.activation)
+        }
         var out = [Float](unsafeUninitializedCapacity: count) { buffer, n in
             x.withFloats { xp in
                 if let fusedResidual {
@@ -132,14 +142,19 @@ struct ConvOperator: Operator {
 
 import Synchronization
 
-/// Kernels specialised to an input size, built once per size and shared by concurrent runs.
+/// Kernels specialised to an input size, built once per size and shared by concurrent runs
+/// (nil, when a form does not apply to that size, is remembered too).
 final class TrimmedKernelCache: Sendable {
-    private let kernels = Mutex<[WindowGeometry: Conv2DKernel]>([:])
+    private let kernels = Mutex<[WindowGeometry: Conv2DKernel?]>([:])
 
-    func kernel(for geometry: WindowGeometry, make: () -> Conv2DKernel) -> Conv2DKernel {
+    func kernelIfApplicable(for geometry: WindowGeometry, make: () -> Conv2DKernel?) -> Conv2DKernel? {
         if let k = kernels.withLock({ $0[geometry] }) { return k }
         let k = make()
-        kernels.withLock { $0[geometry] = k }
+        kernels.withLock { $0[geometry] = .some(k) }
         return k
+    }
+
+    func kernel(for geometry: WindowGeometry, make: () -> Conv2DKernel) -> Conv2DKernel {
+        kernelIfApplicable(for: geometry, make: { Optional(make()) })!
     }
 }
