@@ -348,7 +348,7 @@ def parity(a, path: str, workdir: str) -> dict:
     xp, yp = os.path.join(workdir, "x.npy"), os.path.join(workdir, "y.npy")
     np.save(xp, x)
     ref = sess.run(None, {inp.name: x})[0]
-    r = subprocess.run([a.hddnn, "infer", path, "--input", xp, "--output", yp, "--threads", "1"],
+    r = subprocess.run([a.hddnn, "infer", path, "--input", xp, "--output", yp, "--threads", str(a.parity_threads)],
                        env=bench_env(), capture_output=True, text=True)
     if r.returncode != 0:
         return {"ok": False, "error": r.stderr.strip()[-1000:], "batch": a.parity_batch}
@@ -494,7 +494,8 @@ def write_doc(path: str, res: dict) -> None:
              f"(about {meta['ortBaselineRSSMiB']:.0f} MiB before the model is loaded). Both are started from a "
              f"small launcher ({meta['rssFloorMiB']:.0f} MiB), since on Linux a child's ru_maxrss starts at its "
              "parent's size.")
-    L.append(f"- Parity: `hddnn infer` against ORT on the same input (batch {meta['parityBatch']}, 1 thread); "
+    L.append(f"- Parity: `hddnn infer` against ORT on the same input (batch {meta['parityBatch']}, "
+             f"{meta.get('parityThreads', 1)} hddnn thread(s)); "
              f"pass when |hddnn - ORT| <= {ATOL:g} + {RTOL:g} |ORT| everywhere.")
     L.append("")
     L.append("## Results")
@@ -596,7 +597,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                    help="timed seconds per engine, cell and round (default 3; quick: 0.75)")
     p.add_argument("--min-runs", type=int, default=3, help="fewest timed runs in a cell (default 3)")
     p.add_argument("--seed", type=int, default=0, help="seed of the input (default 0)")
-    p.add_argument("--parity-batch", type=int, default=4, help="batch of the output check (default 4)")
+    p.add_argument("--parity-batch", type=int, default=16,
+                   help="batch of the output check (default 16: enough for every batched path, "
+                        "Winograd, dense small planes, the batch split)")
+    p.add_argument("--parity-threads", type=int, default=2, help="hddnn threads in the output check (default 2)")
     p.add_argument("--no-profile", dest="profile", action="store_false", help="skip the per-operator profile")
     p.add_argument("--ort-api", choices=["iobinding", "run"], default="iobinding",
                    help="ORT's timed call: run_with_iobinding with pre-bound tensors (default) or run()")
@@ -727,7 +731,7 @@ def main(argv: list[str]) -> None:
         "command": shlex.join(["bench/compare-ort", *argv]),
         "quick": a.quick, "models": a.model_keys, "threads": a.threads, "batches": a.batches,
         "rounds": a.rounds, "targetSeconds": a.target_seconds, "minRuns": a.min_runs, "seed": a.seed,
-        "parityBatch": a.parity_batch, "ortApi": a.ort_api, "removedEnv": removed, "setEnv": dict(BENCH_ENV_SET),
+        "parityBatch": a.parity_batch, "parityThreads": a.parity_threads, "ortApi": a.ort_api, "removedEnv": removed, "setEnv": dict(BENCH_ENV_SET),
         "machine": machine_info(), "git": git_info(),
         "ort": {"version": ort.__version__, "numpy": np.__version__},
         "ortBaselineRSSMiB": ort_baseline or 0.0, "rssFloorMiB": rss_floor,

@@ -46,6 +46,7 @@ import Testing
         let one = try InferenceSession(graph: graph, options: SessionOptions(threads: 1))
         let two = try InferenceSession(graph: graph, options: SessionOptions(threads: 2))
         #expect(two.splitsBatches)
+        #expect(!(try InferenceSession(graph: graph, options: SessionOptions(threads: 2, splitBatches: false))).splitsBatches)
         // Batch 7 on two threads runs as parts of 3 and 4; batch 3 runs whole.
         for batch in [7, 3] {
             let x = Self.input(batch: batch)

@@ -16,14 +16,18 @@ public struct SessionOptions: Sendable {
     /// run has enough tiles (`Conv2DKernel.usesWinograd`): 4x fewer multiply-adds, results within
     /// about 1e-5 relative of the direct sum. Off only to compare against the im2col GEMM.
     public var winograd: Bool
+    /// With several threads, let a batch run as one part per thread when the graph allows it
+    /// (`InferenceSession.splitsBatches`). Off only to compare against splitting each operator.
+    public var splitBatches: Bool
 
     public init(threads: Int = 1, registry: OperatorRegistry = .standard, kernels: KernelTable = .detected,
-                optimize: Bool = true, winograd: Bool = true) {
+                optimize: Bool = true, winograd: Bool = true, splitBatches: Bool = true) {
         self.threads = threads
         self.registry = registry
         self.kernels = kernels
         self.optimize = optimize
         self.winograd = winograd
+        self.splitBatches = splitBatches
     }
 }
 
@@ -107,7 +111,7 @@ public final class InferenceSession: Sendable {
         inputSlots = inputs.map { (info: $0.0, slot: $0.1) }
         outputSlots = graph.outputs.map { (name: $0.name, slot: slots[$0.name]!) }
         constantSlots = constants.map { (slot: $0.0, tensor: $0.1) }
-        splitsBatches = BatchIndependence.holds(for: graph)
+        splitsBatches = options.splitBatches && BatchIndependence.holds(for: graph)
     }
 
     /// Orders nodes so each runs after the producers of its inputs; refuses dangling reads and cycles.

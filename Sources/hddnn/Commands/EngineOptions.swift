@@ -25,6 +25,10 @@ struct EngineOptions: ParsableArguments {
           help: "Compute 3x3 stride-1 convolutions of 16+ channels with Winograd F(4x4,3x3) when a batch fills enough tiles (--no-winograd: im2col GEMM only, for comparison).")
     var winograd = true
 
+    @Flag(inversion: .prefixedNo,
+          help: "With several threads, run a batch as one part per thread when the model keeps samples apart (--no-batch-split: split each operator instead, for comparison).")
+    var batchSplit = true
+
     @Option(help: "Kernels to run: auto (the best this CPU supports), reference (portable C), avx2, avx512.")
     var kernels: KernelChoice = .auto
 
@@ -41,7 +45,7 @@ struct EngineOptions: ParsableArguments {
     func sessionOptions() -> SessionOptions {
         BLAS.setThreads(1)
         let table = kernels.isa.map { KernelTable(isa: $0) } ?? .detected
-        return SessionOptions(threads: threads, kernels: table, winograd: winograd)
+        return SessionOptions(threads: threads, kernels: table, winograd: winograd, splitBatches: batchSplit)
     }
 }
 
