@@ -59,6 +59,20 @@ import Testing
         return (0...best).map { KernelTable(isa: hddnn_isa(rawValue: $0)) }
     }
 
+    /// `kernel` on `input` with a residual (laid out like the output), on `threads` threads.
+    static func run(_ kernel: Conv2DKernel, batch: Int, input: [Float], residual: [Float], threads: Int) -> [Float] {
+        var got = [Float](repeating: .nan, count: residual.count)
+        input.withUnsafeBufferPointer { i in
+            residual.withUnsafeBufferPointer { r in
+                got.withUnsafeMutableBufferPointer { o in
+                    kernel.run(batch: batch, input: i.baseAddress!, output: o.baseAddress!, residual: r.baseAddress!,
+                               context: ExecutionContext(threads: threads))
+                }
+            }
+        }
+        return got
+    }
+
     @Test(arguments: [1, 2])
     func fastPathsMatchReference(threads: Int) {
         for table in Self.tables { check(table: table, threads: threads) }
@@ -82,15 +96,7 @@ import Testing
             let expected = zip(want, residual).map { max($0 + $1, 0) }
             let kernel = Conv2DKernel(inChannels: c.inChannels, outChannels: c.outChannels, groups: c.groups,
                                       geometry: g, weights: weights, bias: bias, activation: .relu, table: table, winograd: winograd)
-            var got = [Float](repeating: .nan, count: want.count)
-            input.withUnsafeBufferPointer { i in
-                residual.withUnsafeBufferPointer { r in
-                    got.withUnsafeMutableBufferPointer { o in
-                        kernel.run(batch: c.batch, input: i.baseAddress!, output: o.baseAddress!, residual: r.baseAddress!,
-                                   context: ExecutionContext(threads: threads))
-                    }
-                }
-            }
+            let got = Self.run(kernel, batch: c.batch, input: input, residual: residual, threads: threads)
             let worst = zip(got, expected).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
             // Winograd F(4x4, 3x3) rounds more than a direct sum (its transforms scale values by up
             // to 8 before the channel sum): 1.5e-4 to 2e-4 here for 512 channels in float32 (4e-4
@@ -122,15 +128,7 @@ import Testing
                 let kernel = Conv2DKernel(inChannels: c.inChannels, outChannels: c.outChannels, groups: 1, geometry: c.geometry,
                                           weights: weights, bias: bias, activation: .relu, table: table).trimmed()
                 let dense = try #require(kernel.densified(), "\(c)")
-                var got = [Float](repeating: .nan, count: want.count)
-                input.withUnsafeBufferPointer { i in
-                    residual.withUnsafeBufferPointer { r in
-                        got.withUnsafeMutableBufferPointer { o in
-                            dense.run(batch: c.batch, input: i.baseAddress!, output: o.baseAddress!, residual: r.baseAddress!,
-                                      context: ExecutionContext(threads: threads))
-                        }
-                    }
-                }
+                let got = Self.run(dense, batch: c.batch, input: input, residual: residual, threads: threads)
                 let worst = zip(got, expected).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
                 #expect(worst < 1e-5, "\(c) [dense, \(table), \(threads) threads]: worst relative error \(worst)")
             }

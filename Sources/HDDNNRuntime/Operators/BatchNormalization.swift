@@ -39,15 +39,19 @@ struct BatchNormalizationOperator: Operator {
         let (s, t) = Self.affine(scale: params[0].floats, bias: params[1].floats, mean: params[2].floats,
                                  variance: params[3].floats, epsilon: epsilon)
         let plane = Shape.count(Array(x.shape[2...]))
-        var v = x.floats
-        v.withUnsafeMutableBufferPointer { p in
-            let base = UnsafeSendable(p.baseAddress!)
-            context.parallelFor(x.shape[0] * channels) { job in
-                let c = job % channels
-                let q = base.pointer + job * plane
-                let sc = s[c], tc = t[c]
-                for i in 0..<plane { q[i] = q[i] * sc + tc }
+        // Written straight into a new buffer: one read and one write per element (a copy of the
+        // input updated in place would read and write it twice).
+        let v = [Float](unsafeUninitializedCapacity: x.count) { out, n in
+            x.withFloats { xp in
+                let pointers = UnsafeSendable((xp.baseAddress!, out.baseAddress!))
+                context.parallelFor(x.shape[0] * channels) { job in
+                    let (src, dst) = pointers.pointer
+                    let c = job % channels, sc = s[c], tc = t[c]
+                    let from = src + job * plane, to = dst + job * plane
+                    for i in 0..<plane { to[i] = from[i] * sc + tc }
+                }
             }
+            n = x.count
         }
         return [Tensor(shape: x.shape, floats: v)]
     }

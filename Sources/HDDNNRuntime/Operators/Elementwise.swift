@@ -44,8 +44,11 @@ struct ActivationOperator: Operator {
 
     func run(_ inputs: [Tensor?], context: ExecutionContext) throws -> [Tensor] {
         let x = try inputs.required(0, name).requireFloat(name)
-        var v = x.floats
-        v.withUnsafeMutableBufferPointer { activation.apply($0.baseAddress!, count: $0.count) }
+        // Copied and activated in one pass (the input is still referenced, so not in place).
+        let v = [Float](unsafeUninitializedCapacity: x.count) { out, n in
+            x.withFloats { activation.apply(from: $0.baseAddress!, to: out.baseAddress!, count: $0.count) }
+            n = x.count
+        }
         return [Tensor(shape: x.shape, floats: v)]
     }
 }
