@@ -10,11 +10,13 @@ public struct SessionOptions: Sendable {
     public var registry: OperatorRegistry
     /// Which instruction set the engine's own kernels use (`.reference` forces the portable ones).
     public var kernels: KernelTable
-    /// Apply `GraphOptimizer` (BatchNormalization folding, convolution epilogue fusion).
+    /// Apply `GraphOptimizer` (BatchNormalization folding, convolution epilogue fusion), and run
+    /// chains of depthwise and pointwise convolutions channels-last (`SeparableChainOperator`).
     public var optimize: Bool
     /// Let 3x3 stride-1 convolutions with at least 16 channels use Winograd F(4x4, 3x3) when a
-    /// run has enough tiles (`Conv2DKernel.usesWinograd`): 4x fewer multiply-adds, results within
-    /// about 1e-5 relative of the direct sum. Off only to compare against the im2col GEMM.
+    /// run has enough tiles (`Conv2DKernel.usesWinograd`): 4x fewer multiply-adds, at the cost of
+    /// more rounding (1e-5 relative for 16-20 channels, 2e-4 for 512 in `Conv2DKernelTests`).
+    /// Off only to compare against the im2col GEMM.
     public var winograd: Bool
     /// With several threads, let a batch run as one part per thread when the graph allows it
     /// (`InferenceSession.splitsBatches`). Off only to compare against splitting each operator.
@@ -34,9 +36,10 @@ public struct SessionOptions: Sendable {
 /// A compiled graph, ready to run many times.
 ///
 /// Compilation (the initializer) checks the graph, orders the nodes, compiles each operator (which
-/// refuses anything unsupported) and computes, for every intermediate value, the step after which
-/// it is dead, so `run` releases activations as early as possible. `run` is safe to call from
-/// several tasks at once: it keeps its values in a local table.
+/// refuses anything unsupported), replaces runs of depthwise and pointwise convolutions by one
+/// channels-last step (`fusingSeparableChains`), and computes, for every intermediate value, the
+/// step after which it is dead, so `run` releases activations as early as possible. `run` is safe
+/// to call from several tasks at once: it keeps its values in a local table.
 public final class InferenceSession: Sendable {
     public let graph: Graph
     public let options: SessionOptions
