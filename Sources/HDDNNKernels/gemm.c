@@ -6,14 +6,9 @@
 // past it from L2. The micro-kernel keeps an MR x NR tile of C in registers. Partial sums of
 // earlier K blocks live in C itself; the last block applies bias, residual and activation.
 #include "hddnn_kernels.h"
-#include "activation.h"
+#include "activation.h"  // also <immintrin.h> and HDDNN_X86 on x86-64
 
 #include <string.h>
-
-#if defined(__x86_64__) || defined(_M_X64)
-#include <immintrin.h>
-#define HDDNN_X86 1
-#endif
 
 hddnn_isa hddnn_cpu_isa(void) {
 #if HDDNN_X86
@@ -268,17 +263,7 @@ __attribute__((target("avx512f")))
 static inline __m512 epilogue512(__m512 v, const direct_tile *d, int r, long off) {
     if (d->bias) v = _mm512_add_ps(v, _mm512_set1_ps(d->bias[r]));
     if (d->residual) v = _mm512_add_ps(v, _mm512_loadu_ps(d->residual + off));
-    switch (d->activation) {
-    case HDDNN_ACT_RELU: v = _mm512_max_ps(v, _mm512_setzero_ps()); break;
-    case HDDNN_ACT_CLIP: v = _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(d->lo)), _mm512_set1_ps(d->hi)); break;
-    case HDDNN_ACT_LEAKY_RELU: {
-        __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
-        v = _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(d->lo));
-        break;
-    }
-    default: break;
-    }
-    return v;
+    return hddnn_activate512(v, d->activation, d->lo, d->hi);
 }
 
 __attribute__((target("avx512f")))

@@ -10,30 +10,18 @@
 // is reordered to NHWC once on entry and back on exit (ONNX Runtime's MLAS does the same with
 // its NCHWc blocked layout).
 #include "hddnn_kernels.h"
-#include "activation.h"
+#include "activation.h"  // also <immintrin.h> and HDDNN_X86 on x86-64
 
 #include <string.h>
 
-#if defined(__x86_64__) || defined(_M_X64)
-#include <immintrin.h>
-#define HDDNN_X86 1
-#endif
 
-void hddnn_nchw_to_nhwc(const float *in, int N, int C, int HW, float *out) {
+void hddnn_transpose_batch(const float *in, int N, int rows, int cols, float *out) {
+    const size_t size = (size_t)rows * cols;
     for (int n = 0; n < N; n++) {
-        const float *src = in + (size_t)n * C * HW;
-        float *dst = out + (size_t)n * C * HW;
-        for (int c = 0; c < C; c++)
-            for (int p = 0; p < HW; p++) dst[(size_t)p * C + c] = src[(size_t)c * HW + p];
-    }
-}
-
-void hddnn_nhwc_to_nchw(const float *in, int N, int C, int HW, float *out) {
-    for (int n = 0; n < N; n++) {
-        const float *src = in + (size_t)n * C * HW;
-        float *dst = out + (size_t)n * C * HW;
-        for (int p = 0; p < HW; p++)
-            for (int c = 0; c < C; c++) dst[(size_t)c * HW + p] = src[(size_t)p * C + c];
+        const float *src = in + (size_t)n * size;
+        float *dst = out + (size_t)n * size;
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < cols; c++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
     }
 }
 
@@ -95,19 +83,6 @@ static void pointwise_generic(PW_ARGS) { PW_BODY(16) }
 #if HDDNN_X86
 __attribute__((target("avx2,fma"))) static void pointwise_avx2(PW_ARGS) { PW_BODY(16) }
 
-__attribute__((target("avx512f")))
-static inline __m512 pw_act512(__m512 v, int act, float lo, float hi) {
-    switch (act) {
-    case HDDNN_ACT_RELU: return _mm512_max_ps(v, _mm512_setzero_ps());
-    case HDDNN_ACT_CLIP: return _mm512_min_ps(_mm512_max_ps(v, _mm512_set1_ps(lo)), _mm512_set1_ps(hi));
-    case HDDNN_ACT_LEAKY_RELU: {
-        __mmask16 neg = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_LT_OQ);
-        return _mm512_mask_mul_ps(v, neg, v, _mm512_set1_ps(lo));
-    }
-    default: return v;
-    }
-}
-
 // AVX-512: 8 pixels x 32 channels in 16 registers; each k is two weight loads and eight
 // broadcasts of the pixels' k-th input channel, read straight from the activations.
 __attribute__((target("avx512f")))
@@ -137,8 +112,8 @@ static void pointwise_avx512(PW_ARGS) {
             }
             for (int r = 0; r < rows; r++) {
                 float *o = out + (size_t)(p0 + r) * M + c0;
-                _mm512_mask_storeu_ps(o, m0, pw_act512(acc[r][0], act, lo, hi));
-                if (m1) _mm512_mask_storeu_ps(o + 16, m1, pw_act512(acc[r][1], act, lo, hi));
+                _mm512_mask_storeu_ps(o, m0, hddnn_activate512(acc[r][0], act, lo, hi));
+                if (m1) _mm512_mask_storeu_ps(o + 16, m1, hddnn_activate512(acc[r][1], act, lo, hi));
             }
         }
     }

@@ -172,13 +172,12 @@ static inline __attribute__((always_inline)) void input_body(const float *in, in
 // Output: 16 tiles at a time, the 36 products of each row (output channel) back to a 4x4 tile,
 // with bias, residual and activation.
 
-static inline __attribute__((always_inline)) void output_body(const float *mm, int rows, int m_begin, int M, int OH,
+static inline __attribute__((always_inline)) void output_body(const float *mm, int rows, int m_begin, int OH,
                                                               int OW, const tile_group *g, int tile_count, int t0,
                                                               float *out, const float *bias, const float *residual,
                                                               int activation, float lo, float hi) {
     const int lanes_ = WG_LANES;
     const long matrix = (long)rows * tile_count, plane = (long)OH * OW;
-    (void)M;
     for (int r = 0; r < rows; r++) {
         const int m = m_begin + r;
         const float b = bias ? bias[m] : 0.0f;
@@ -235,9 +234,9 @@ static inline __attribute__((always_inline)) void output_body(const float *mm, i
 #define WEIGHTS_PASS packed_a, C, p_begin, p_end, u, u_stride
 #define INPUT_ARGS const float *in, int C, int H, int W, const tile_group *g, long matrix, int width, int t0, float *v
 #define INPUT_PASS in, C, H, W, g, matrix, width, t0, v
-#define OUTPUT_ARGS const float *mm, int rows, int m_begin, int M, int OH, int OW, const tile_group *g, int tile_count, \
+#define OUTPUT_ARGS const float *mm, int rows, int m_begin, int OH, int OW, const tile_group *g, int tile_count, \
     int t0, float *out, const float *bias, const float *residual, int activation, float lo, float hi
-#define OUTPUT_PASS mm, rows, m_begin, M, OH, OW, g, tile_count, t0, out, bias, residual, activation, lo, hi
+#define OUTPUT_PASS mm, rows, m_begin, OH, OW, g, tile_count, t0, out, bias, residual, activation, lo, hi
 
 // Each instruction set's MR is a constant here, so the weight transform's lane loops unroll.
 #define WG_VARIANTS(suffix, attr, mr)                                                        \
@@ -300,6 +299,6 @@ void hddnn_winograd_output(hddnn_isa isa, const float *mm, int rows, int m_begin
         // Output tiles start at multiples of 4 with no padding; rows/columns past the edge are skipped.
         map_tiles(tile_begin + t0, tile_count - t0 < WG_LANES ? tile_count - t0 : WG_LANES, tiles_h, tiles_w, OH, OW,
                   (long)M * OH * OW, 0, 0, WG_OUT, &g);
-        output_group(isa, mm, rows, m_begin, M, OH, OW, &g, tile_count, t0, out, bias, residual, activation, lo, hi);
+        output_group(isa, mm, rows, m_begin, OH, OW, &g, tile_count, t0, out, bias, residual, activation, lo, hi);
     }
 }

@@ -156,9 +156,9 @@ extern "C" {
 #endif
 
 /// Channels-last kernels for chains of depthwise and pointwise convolutions (nhwc.c).
-/// Reorders N images of C planes of HW pixels between NCHW and NHWC.
-void hddnn_nchw_to_nhwc(const float *in, int N, int C, int HW, float *out);
-void hddnn_nhwc_to_nchw(const float *in, int N, int C, int HW, float *out);
+/// Transposes N row-major rows x cols matrices: NCHW to NHWC with (rows, cols) = (C, HW), back
+/// with (HW, C).
+void hddnn_transpose_batch(const float *in, int N, int rows, int cols, float *out);
 
 /// Floats of a pointwise convolution's weights (M x K) packed for `hddnn_pointwise_nhwc`.
 size_t hddnn_pointwise_packed_count(hddnn_isa isa, int M, int K);

@@ -128,20 +128,25 @@ public struct Conv2DKernel: Sendable {
     /// Output planes of at most this many pixels may run as one dense matrix product (`densified`).
     static let densePlaneMaxPixels = 4
 
+    /// Whether this kernel's geometry could take the dense form: a cheap test callers make before
+    /// looking the dense form up.
+    public var mayDensify: Bool {
+        path == .gemm && groups == 1 && geometry.outH * geometry.outW <= Self.densePlaneMaxPixels
+    }
+
     /// For a GEMM convolution whose output plane has at most `densePlaneMaxPixels` pixels (ResNet-34's
     /// 2x2 stage at 32x32 input), the same convolution as a pointwise one over 1x1 planes: input
     /// channel (c, input pixel) to output channel (m, output pixel), with the kernel tap that links
     /// the two pixels as the weight (zero where none does); run on the same buffers with batch
-    /// unchanged, since NCHW memory is the same either way. A 3x3,
-    /// pad-1 convolution on a 2x2 plane then does its 16 useful multiply-adds per channel pair
-    /// instead of the im2col's 36, and packs its operand as contiguous columns instead of runs of
-    /// two pixels; the weights grow by the same 16/9, so this pays only when a batch shares them
-    /// (`ConvOperator` uses it from batch 8). Returns nil when it does not apply, or when the input
-    /// plane has more pixels than the kernel has taps (the dense form would then do more work).
+    /// unchanged, since NCHW memory is the same either way. A 3x3, pad-1 convolution on a 2x2
+    /// plane then does its 16 useful multiply-adds per channel pair instead of the im2col's 36,
+    /// and packs its operand as contiguous columns instead of runs of two pixels; the weights grow
+    /// by the same 16/9, so this pays only when a batch shares them (`ConvOperator` uses it from
+    /// batch 8). Returns nil when it does not apply (`mayDensify`), or when the input plane has
+    /// more pixels than the kernel has taps (the dense form would then do more work).
     public func densified() -> Conv2DKernel? {
         let g = geometry
-        guard path == .gemm, groups == 1, g.outH * g.outW <= Self.densePlaneMaxPixels,
-              let packedWeights = packed.first else { return nil }
+        guard mayDensify, let packedWeights = packed.first else { return nil }
         let taps = g.kernelH * g.kernelW, inPlane = g.inH * g.inW, outPlane = g.outH * g.outW
         // Not when it would do more multiply-adds than the im2col (strided layers from 4x4 planes).
         guard packedWeights.columns == inChannels * taps, inPlane <= taps else { return nil }

@@ -12,11 +12,11 @@ struct ConvOperator: Operator {
     let prepared: Conv2DKernel?
     let weightShape: [Int]?
     /// Trimmed kernels by input geometry (see `Conv2DKernel.trimmed`), made on first use.
-    let trimmedCache = TrimmedKernelCache()
+    let trimmedCache = KernelCache()
     /// Dense forms for small output planes by input geometry (`Conv2DKernel.densified`), made on
     /// first use by a batch of at least `denseMinBatch`: below it, the larger weights cost more
     /// to stream than the skipped zeros save.
-    let denseCache = TrimmedKernelCache()
+    let denseCache = KernelCache()
     static let denseMinBatch = 8
 
     init(_ ctx: NodeContext, table: KernelTable = .detected) throws(EngineError) {
@@ -83,8 +83,7 @@ struct ConvOperator: Operator {
         // A residual of another shape (broadcast) is added after, not in the epilogue.
         let fusedResidual = residual.flatMap { $0.shape == outShape ? $0 : nil }
         var runKernel = residual != nil && fusedResidual == nil ? kernel.with(activation: .identity) : kernel
-        if prepared != nil, batch >= Self.denseMinBatch, kernel.path == .gemm,
-           kernel.geometry.outH * kernel.geometry.outW <= Conv2DKernel.densePlaneMaxPixels,
+        if prepared != nil, batch >= Self.denseMinBatch, kernel.mayDensify,
            let dense = denseCache.kernelIfApplicable(for: kernel.geometry, make: { kernel.densified() }) {
             runKernel = dense.with(activation: runKernel.activation)
         }
@@ -142,9 +141,9 @@ struct ConvOperator: Operator {
 
 import Synchronization
 
-/// Kernels specialised to an input size, built once per size and shared by concurrent runs
-/// (nil, when a form does not apply to that size, is remembered too).
-final class TrimmedKernelCache: Sendable {
+/// Kernels specialised to an input size (trimmed taps, dense small planes), built once per size
+/// and shared by concurrent runs (nil, when a form does not apply to that size, is remembered too).
+final class KernelCache: Sendable {
     private let kernels = Mutex<[WindowGeometry: Conv2DKernel?]>([:])
 
     func kernelIfApplicable(for geometry: WindowGeometry, make: () -> Conv2DKernel?) -> Conv2DKernel? {

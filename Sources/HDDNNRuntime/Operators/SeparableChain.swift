@@ -69,7 +69,7 @@ struct SeparableChainOperator: Operator {
         var (h, w) = (x.shape[2], x.shape[3])
         var current = x.withFloats { src in
             [Float](unsafeUninitializedCapacity: src.count) { out, n in
-                hddnn_nchw_to_nhwc(src.baseAddress!, Int32(batch), Int32(layers[0].inChannels), Int32(h * w), out.baseAddress!)
+                hddnn_transpose_batch(src.baseAddress!, Int32(batch), Int32(layers[0].inChannels), Int32(h * w), out.baseAddress!)
                 n = src.count
             }
         }
@@ -88,7 +88,7 @@ struct SeparableChainOperator: Operator {
         }
         let c = layers[layers.count - 1].outChannels
         let nchw = [Float](unsafeUninitializedCapacity: current.count) { out, n in
-            current.withUnsafeBufferPointer { hddnn_nhwc_to_nchw($0.baseAddress!, Int32(batch), Int32(c), Int32(h * w), out.baseAddress!) }
+            current.withUnsafeBufferPointer { hddnn_transpose_batch($0.baseAddress!, Int32(batch), Int32(h * w), Int32(c), out.baseAddress!) }
             n = current.count
         }
         return [Tensor(shape: [batch, c, h, w], floats: nchw)]
