@@ -54,7 +54,7 @@ public struct ExperimentContext: Sendable {
     func run(_ cluster: LocalCluster, _ configuration: JobConfiguration, journal: Journal) async throws -> JobReport {
         var c = configuration
         c.dataDirectory = dataDirectory
-        let runner = JobRunner(topology: cluster.topology, configuration: c, journal: journal, killer: { cluster.kill($0) },
+        let runner = JobRunner(topology: cluster.topology, configuration: c, journal: journal, faults: cluster,
                                logger: Logger(label: "hddnn.experiment"))
         return try await runner.run()
     }
@@ -82,6 +82,17 @@ public struct ExperimentContext: Sendable {
         p.waitUntilExit()
         guard p.terminationStatus == 0 else { throw ExperimentError.command(arguments.joined(separator: " "), p.terminationStatus) }
         return data
+    }
+
+    /// Starts `hddnn ARGS` as its own process (output discarded) and returns it running.
+    func launch(_ arguments: [String]) throws -> Process {
+        let p = Process()
+        p.executableURL = executable
+        p.arguments = arguments
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return p
     }
 
     /// The paper's testbed (8 end, 4 edge, 1 cloud) with its waits, written for `models`.

@@ -46,7 +46,7 @@ struct FaultExperiment {
                 let rows = try journal.tasks(job: r.jobID)
                 points.append(Point(policy: policy.rawValue, failed: failed, finishSeconds: r.finishSeconds, finished: r.tasksLost == 0,
                                     tasksLost: r.tasksLost, duplicateResults: try journal.duplicates(job: r.jobID),
-                                    journalRowsDone: rows.filter { $0.state == "done" }.count, tasks: rows.count, failedSends: r.failedSends))
+                                    journalRowsDone: rows.filter { $0.state == .done }.count, tasks: rows.count, failedSends: r.failedSends))
             }
         }
         return Result(points: points, images: images, killAt: killAt, timeout: cluster.topology.defaults.timeout, heartbeat: 0.5, cpu: cpuName())

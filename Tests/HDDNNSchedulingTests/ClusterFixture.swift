@@ -49,7 +49,7 @@ enum ClusterFixture {
     static func run(_ cluster: LocalCluster, _ configuration: JobConfiguration, journal: Journal? = nil,
                     resume: Bool = false) async throws -> JobReport {
         let runner = JobRunner(topology: cluster.topology, configuration: configuration, journal: try journal ?? self.journal("job"),
-                               killer: { cluster.kill($0) })
+                               faults: cluster)
         return try await runner.run(resume: resume)
     }
 }

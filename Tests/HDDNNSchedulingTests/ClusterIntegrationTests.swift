@@ -16,7 +16,7 @@ import Testing
                                                                             dataDirectory: ClusterFixture.data))
         #expect(report.tasks == 6 && report.tasksLost == 0 && report.duplicateResults == 0)
         #expect((report.coarseAccuracy ?? 0) > 0.9, "coarse accuracy \(report.coarseAccuracy ?? 0)")
-        #expect(report.taskRecords.allSatisfy { $0.state == "done" })
+        #expect(report.taskRecords.allSatisfy { $0.state == .done })
         if scheme == .end {
             #expect(report.fineShare == 0 && report.fineAccuracy == nil)
         } else {
@@ -62,7 +62,7 @@ import Testing
         let report = try await ClusterFixture.run(cluster, JobConfiguration(scheme: .endCloud, images: 200, batch: 50, deadline: 0.001,
                                                                             dataDirectory: ClusterFixture.data))
         #expect(report.tasksLost == 0 && report.deadlineMisses == 4 && report.fineShare == 0)
-        #expect(report.taskRecords.allSatisfy { $0.labelSource == "coarse (deadline)" })
+        #expect(report.taskRecords.allSatisfy { $0.labelSource == .coarse(.deadline) })
         #expect(report.coarseAccuracy != nil)
     }
 
@@ -75,13 +75,13 @@ import Testing
                               configuration: "{}", tasks: [(0, 50), (50, 50), (100, 50), (150, 50)])
         for t in 0..<2 {
             try journal.recordCoarse(job: "job-interrupted", task: t, labels: Array(repeating: 0, count: 50), endNode: "end-1", latency: 0.1, attempts: 1)
-            try journal.recordFinal(job: "job-interrupted", task: t, fine: Array(repeating: 7, count: 50), source: "fine", upperNode: "edge-1",
+            try journal.recordFinal(job: "job-interrupted", task: t, fine: Array(repeating: 7, count: 50), source: .fine, upperNode: "edge-1",
                                     fineLatency: 0.2, metadata: "{\"from\":\"before\"}")
         }
         let report = try await ClusterFixture.run(cluster, configuration, journal: journal, resume: true)
         #expect(report.resumed && report.jobID == "job-interrupted")
         let rows = try journal.tasks(job: "job-interrupted")
-        #expect(rows.allSatisfy { $0.state == "done" })
+        #expect(rows.allSatisfy { $0.state == .done })
         #expect(rows[0].metadata == "{\"from\":\"before\"}" && rows[1].fine == Array(repeating: 7, count: 50), "finished tasks are not redone")
         #expect(rows[2].metadata?.contains("\"path\"") == true && rows[3].fine?.count == 50)
         #expect(report.duplicateResults == 0)

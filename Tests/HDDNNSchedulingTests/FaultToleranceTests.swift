@@ -43,7 +43,7 @@ import Testing
         #expect(report.tasksLost == 0)
         #expect(report.duplicateResults == 0)
         let rows = try journal.tasks(job: report.jobID)
-        #expect(rows.count == 12 && rows.allSatisfy { $0.state == "done" && $0.fine?.count == 50 }, "every task has exactly one final result")
+        #expect(rows.count == 12 && rows.allSatisfy { $0.state == .done && $0.fine?.count == 50 }, "every task has exactly one final result")
         // Tasks dealt to end-3 after it died were done elsewhere, and their metadata says where.
         let moved = rows.filter { $0.index % 3 == 2 && $0.endNode != "end-3" }
         #expect(!moved.isEmpty)
@@ -68,7 +68,7 @@ import Testing
             scheme: .endEdge, images: 300, batch: 50, faultPolicy: .monitor, kills: [.init(node: "edge-1", afterFraction: 0.5)],
             deadline: 3, heartbeat: 0.2, dataDirectory: ClusterFixture.data))
         #expect(report.tasksLost == 0 && report.duplicateResults == 0)
-        #expect(report.taskRecords.allSatisfy { $0.state == "done" })
-        #expect(report.taskRecords.contains { $0.labelSource?.hasPrefix("coarse") == true }, "tasks after the edge device died keep their coarse label")
+        #expect(report.taskRecords.allSatisfy { $0.state == .done })
+        #expect(report.taskRecords.contains { $0.labelSource?.isCoarse == true }, "tasks after the edge device died keep their coarse label")
     }
 }

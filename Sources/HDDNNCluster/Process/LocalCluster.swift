@@ -106,12 +106,15 @@ public final class LocalCluster: Sendable {
 
     public func pid(_ name: String) -> Int32? { processes.withLock { $0[name]?.processIdentifier } }
 
-    /// SIGKILL: the node dies without a word, as a crashed machine does.
-    public func kill(_ name: String) {
-        guard let p = processes.withLock({ $0[name] }), p.isRunning else { return }
+    /// SIGKILL: the node dies without a word, as a crashed machine does. Returns false when it
+    /// was not running.
+    @discardableResult
+    public func kill(_ name: String) -> Bool {
+        guard let p = processes.withLock({ $0[name] }), p.isRunning else { return false }
         Foundation.kill(p.processIdentifier, SIGKILL)
         p.waitUntilExit()
         logger.info("killed", metadata: ["node": "\(name)"])
+        return true
     }
 
     /// Terminates every node still running (SIGTERM, then SIGKILL after a grace period).

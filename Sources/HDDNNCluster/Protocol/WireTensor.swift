@@ -1,3 +1,4 @@
+import Foundation
 import HDDNNRuntime
 
 /// A tensor as it travels: OIP datatype, shape and the raw little-endian elements.
@@ -78,6 +79,31 @@ public struct WireTensor: Sendable, Equatable {
             var best = 0
             for c in 1..<width where v[r * width + c] > v[r * width + best] { best = c }
             return best
+        }
+    }
+
+    /// Per row of a [batch, classes] FP32 tensor, the normalized entropy of its class
+    /// distribution, η = -Σ p log p / log |C|, in [0, 1]: 0 when one class takes all the
+    /// probability, 1 when every class is equally likely (DDNN's early-exit criterion).
+    /// `logits`: the rows are logits (softmax first); otherwise they are probabilities.
+    public func normalizedEntropyRows(logits: Bool = true) -> [Double]? {
+        guard case .fp32(let v) = payload, shape.count == 2, shape[1] > 1 else { return nil }
+        let width = shape[1]
+        let logClasses = log(Double(width))
+        return (0..<shape[0]).map { r in
+            let row = v[r * width ..< (r + 1) * width].map(Double.init)
+            let p: [Double]
+            if logits {
+                let top = row.max() ?? 0
+                let e = row.map { exp($0 - top) }
+                let sum = e.reduce(0, +)
+                p = e.map { $0 / sum }
+            } else {
+                let sum = row.reduce(0, +)
+                p = row.map { sum > 0 ? $0 / sum : 0 }
+            }
+            let h = p.reduce(0) { $1 > 0 ? $0 - $1 * log($1) : $0 }
+            return min(1, max(0, h / logClasses))
         }
     }
 }

@@ -10,24 +10,30 @@ import HDDNNCluster
 ///
 /// So t_c includes the emulated link (latency and the real bytes over its bandwidth) and the
 /// protocol's own overhead, as the paper's t_c does.
+///
+/// For the escalation scheme the edge's answer to that batch also gives s, the share of images
+/// above the scheme's threshold.
 struct Calibration {
-    let runner: JobRunner
+    let client: NodeClient
+    let topology: Topology
+    let configuration: JobConfiguration
     let layout: ClusterLayout
     let infos: [String: NodeInfo]
     let data: JobData
 
     func measure() async throws(JobError) -> CostModel {
-        let c = runner.configuration
+        let c = configuration
         let batch = min(c.batch, data.count)
         let images = data.tensor(first: 0, count: batch, name: infos[layout.end[0]]!.model.inputName)
-        let end = try runner.node(layout.end[0])
+        let end = try node(layout.end[0])
         let endInfo = infos[end.name]!
+        var escalatedShare: Double?
 
         let direct: NodeClient.Exchange
         do {
-            direct = try await runner.client.infer(node: end, model: endInfo.model.name, inputs: [images],
-                                                   metadata: TaskMetadata(taskID: "calibration/end", source: "coordinator"),
-                                                   timeout: runner.topology.defaults.requestTimeout)
+            direct = try await client.infer(node: end, model: endInfo.model.name, inputs: [images],
+                                            metadata: TaskMetadata(taskID: "calibration/end", source: "coordinator"),
+                                            timeout: topology.defaults.requestTimeout)
         } catch { throw .calibration("\(error)") }
         let endCompute = direct.metadata?.path.last?.busy ?? 0
         let endCost = CostModel.TierCost(
@@ -36,13 +42,18 @@ struct Calibration {
 
         func upper(_ names: [String]) async throws(JobError) -> CostModel.TierCost? {
             guard let name = names.first, let info = infos[name] else { return nil }
-            let spec = try runner.node(name)
+            let spec = try node(name)
             let meta = TaskMetadata(taskID: "calibration/\(spec.role.rawValue)", source: "coordinator", route: [name])
             let relayed: NodeClient.Exchange
             do {
-                relayed = try await runner.client.infer(node: end, model: info.model.name, inputs: [images], metadata: meta,
-                                                        timeout: runner.topology.defaults.requestTimeout)
+                relayed = try await client.infer(node: end, model: info.model.name, inputs: [images], metadata: meta,
+                                                 timeout: topology.defaults.requestTimeout)
             } catch { throw .calibration("relay through \(end.name) to \(name): \(error)") }
+            if c.scheme == .escalate, spec.role == .edge,
+               let eta = relayed.outputs.first?.normalizedEntropyRows(logits: info.card.output.kind == "logits"), !eta.isEmpty {
+                let threshold = c.threshold ?? EscalationScheme.defaultThreshold
+                escalatedShare = Double(eta.filter { $0 > threshold }.count) / Double(eta.count)
+            }
             let hops = relayed.metadata?.path ?? []
             guard hops.count >= 2, let relayHop = hops.first(where: { $0.node == end.name }),
                   let upperHop = hops.first(where: { $0.node == name }),
@@ -63,12 +74,16 @@ struct Calibration {
         let edge = needs.contains(.edge) ? try await upper(layout.edge) : nil
         let cloud = needs.contains(.cloud) ? try await upper(layout.cloud) : nil
         let tasks = (data.count + c.batch - 1) / c.batch
-        return CostModel(batch: c.batch, tasks: tasks, end: endCost, edge: edge, cloud: cloud)
+        return CostModel(batch: c.batch, tasks: tasks, end: endCost, edge: edge, cloud: cloud, escalatedShare: escalatedShare)
+    }
+
+    private func node(_ name: String) throws(JobError) -> NodeSpec {
+        do { return try topology.node(name) } catch { throw .invalid("\(error)") }
     }
 
     /// A benchmark figure for `info`'s benchmark batch, scaled to the job's batch.
     private func scaled(_ seconds: Double, _ info: NodeInfo) -> Double {
         guard let b = info.benchmark?.batch, b > 0 else { return seconds }
-        return seconds * Double(runner.configuration.batch) / Double(b)
+        return seconds * Double(configuration.batch) / Double(b)
     }
 }

@@ -19,6 +19,8 @@ public struct JobConfiguration: Sendable, Codable, Equatable {
     public var deadline: Double?
     /// Mapping's N_map, overriding eq. 7 (the paper used 1).
     public var nmap: Int?
+    /// The escalation scheme's normalized-entropy threshold (its default when nil).
+    public var threshold: Double?
     /// Heartbeat interval of the Monitor policy.
     public var heartbeat: Double
     /// Fashion-MNIST folder.
@@ -26,30 +28,39 @@ public struct JobConfiguration: Sendable, Codable, Equatable {
     /// Binary tensors on the wire (JSON when false).
     public var binary: Bool
 
-    /// Kill `node` once `afterFraction` of the tasks have their coarse label.
+    /// Kill `node` once `afterFraction` of the tasks have their coarse label, and start it again
+    /// `restartAfter` seconds later when that is set.
     public struct Kill: Sendable, Codable, Equatable {
         public var node: String
         public var afterFraction: Double
+        public var restartAfter: Double?
 
-        public init(node: String, afterFraction: Double) {
+        public init(node: String, afterFraction: Double, restartAfter: Double? = nil) {
             self.node = node
             self.afterFraction = afterFraction
+            self.restartAfter = restartAfter
         }
 
-        /// "end-2@0.3" or "end-2@30%".
+        /// "end-2@0.3", "end-2@30%", or "end-2@30%+2s" (started again 2 s after the kill).
         public init?(argument: String) {
             let parts = argument.split(separator: "@", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty else { return nil }
-            var f = parts[1]
+            let timing = parts[1].split(separator: "+", maxSplits: 1).map(String.init)
+            var f = timing[0]
             var scale = 1.0
             if f.hasSuffix("%") { f.removeLast(); scale = 0.01 }
             guard let v = Double(f), (0...1).contains(v * scale) else { return nil }
-            self.init(node: parts[0], afterFraction: v * scale)
+            var restart: Double?
+            if timing.count == 2 {
+                guard let r = try? Quantity.seconds(timing[1], field: "restart"), r >= 0 else { return nil }
+                restart = r
+            }
+            self.init(node: parts[0], afterFraction: v * scale, restartAfter: restart)
         }
     }
 
     public init(scheme: SchemeKind, images: Int, batch: Int = 50, endDevices: Int? = nil, faultPolicy: FaultPolicy = .monitor,
-                kills: [Kill] = [], deadline: Double? = nil, nmap: Int? = nil, heartbeat: Double = 0.5,
+                kills: [Kill] = [], deadline: Double? = nil, nmap: Int? = nil, threshold: Double? = nil, heartbeat: Double = 0.5,
                 dataDirectory: String = "/usr/share/datasets/fashion-mnist", binary: Bool = true) {
         self.scheme = scheme
         self.images = images
@@ -59,6 +70,7 @@ public struct JobConfiguration: Sendable, Codable, Equatable {
         self.kills = kills
         self.deadline = deadline
         self.nmap = nmap
+        self.threshold = threshold
         self.heartbeat = heartbeat
         self.dataDirectory = dataDirectory
         self.binary = binary
@@ -67,6 +79,6 @@ public struct JobConfiguration: Sendable, Codable, Equatable {
     /// Identifies "the same job" for resuming from the journal.
     public func fingerprint(topology: Topology) -> String {
         let nodes = topology.nodes.map { "\($0.name):\($0.model):\($0.port)" }.joined(separator: ",")
-        return "\(scheme.rawValue)|\(images)|\(batch)|\(endDevices ?? -1)|\(faultPolicy.rawValue)|\(nmap ?? -1)|\(deadline ?? -1)|\(nodes)"
+        return "\(scheme.rawValue)|\(images)|\(batch)|\(endDevices ?? -1)|\(faultPolicy.rawValue)|\(nmap ?? -1)|\(deadline ?? -1)|\(threshold.map { "η\($0)|" } ?? "")\(nodes)"
     }
 }

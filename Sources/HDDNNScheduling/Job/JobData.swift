@@ -40,4 +40,14 @@ public struct JobData: Sendable {
         let per = sampleShape.reduce(1, *)
         return WireTensor(name: name, shape: [count] + sampleShape, payload: .uint8(Array(pixels[first * per ..< (first + count) * per])))
     }
+
+    /// Images `first + k` for each `k` of `rows`, as one UINT8 tensor (the uncertain images of a
+    /// task that the escalation scheme sends on).
+    public func tensor(first: Int, rows: [Int], name: String) -> WireTensor {
+        let per = sampleShape.reduce(1, *)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(rows.count * per)
+        for k in rows { bytes += pixels[(first + k) * per ..< (first + k + 1) * per] }
+        return WireTensor(name: name, shape: [rows.count] + sampleShape, payload: .uint8(bytes))
+    }
 }

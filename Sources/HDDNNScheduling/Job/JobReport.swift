@@ -26,6 +26,14 @@ public struct JobReport: Sendable, Codable {
     public var bytesMoved: Int
     /// Tasks with no result at all (0 under Reassign and Monitor while an end device lives).
     public var tasksLost: Int
+    /// Each lost task, its images and why (from the journal).
+    public var lostTasks: [JobAudit.Lost]
+    /// The job's invariant checked from the journal: every task done once or lost with a reason.
+    public var audit: JobAudit
+    /// Images whose fine label the cloud gave after the edge was unsure (escalation scheme).
+    public var escalatedImages: Int
+    /// Images whose final label came from a cloud node (whole tasks, or escalated images).
+    public var cloudShare: Double
     /// Tasks whose fine label was lost (policy none) or given up; they keep their coarse label.
     public var fineLost: Int
     /// Tasks answered with the coarse label because the deadline would not allow the fine one.
@@ -35,6 +43,8 @@ public struct JobReport: Sendable, Codable {
     /// Sends to failed nodes, each charged the communication timeout.
     public var failedSends: Int
     public var killed: [String]
+    /// Killed nodes started again during the job.
+    public var restarted: [String]
     public var resumed: Bool
     /// What was emulated rather than real, in words.
     public var emulated: [String]
@@ -63,15 +73,14 @@ public struct JobReport: Sendable, Codable {
         }
     }
 
-    init(jobID: String, scheme: String, configuration: JobConfiguration, topology: Topology, layout: ClusterLayout,
-         costs: CostModel, prediction: Prediction, outcome: Execution.Outcome, rows: [Journal.TaskRow], data: JobData,
-         duplicates: Int, resumed: Bool) {
-        self.jobID = jobID
-        self.scheme = scheme
-        self.configuration = configuration
-        self.layout = layout
-        self.costs = costs
-        self.prediction = prediction
+    init(plan: JobPlan, outcome: Execution.Outcome, rows: [Journal.TaskRow], audit: JobAudit) {
+        let data = plan.data, topology = plan.topology
+        self.jobID = plan.jobID
+        self.scheme = plan.scheme.name
+        self.configuration = plan.configuration
+        self.layout = plan.layout
+        self.costs = plan.costs
+        self.prediction = plan.prediction
         finishSeconds = outcome.seconds
         images = data.count
         tasks = rows.count
@@ -99,13 +108,19 @@ public struct JobReport: Sendable, Codable {
         fineAccuracy = fineSeen > 0 ? Double(fineRight) / Double(fineSeen) : nil
         fineShare = data.count > 0 ? Double(fineSeen) / Double(data.count) : 0
         bytesMoved = outcome.bytesMoved
-        tasksLost = rows.filter { $0.state == "lost" || $0.state == "pending" }.count
+        self.audit = audit
+        lostTasks = audit.lost
+        tasksLost = audit.lost.count + audit.unfinished.count
+        escalatedImages = outcome.escalatedImages
+        let cloudTaskImages = rows.filter { $0.labelSource == .fine && plan.layout.cloud.contains($0.upperNode ?? "") }.reduce(0) { $0 + $1.count }
+        cloudShare = data.count > 0 ? Double(cloudTaskImages + escalatedImages) / Double(data.count) : 0
         fineLost = outcome.fineLost
         deadlineMisses = outcome.deadlineMisses
-        duplicateResults = duplicates
+        duplicateResults = audit.duplicates
         failedSends = outcome.timeoutsPaid
         killed = outcome.killed
-        self.resumed = resumed
+        restarted = outcome.restarted
+        self.resumed = plan.resumed
         taskRecords = rows
         var emulated: [String] = []
         let pairs = Set(topology.links.map { "\($0.from)<->\($0.to): \(Quantity.describe(seconds: $0.latency ?? topology.defaults.latency)) one way, \(Quantity.describe(bytesPerSecond: $0.bandwidth ?? topology.defaults.bandwidth))" })
@@ -121,6 +136,7 @@ public struct JobReport: Sendable, Codable {
     /// The one-line summary stored with the job in the journal.
     var summaryJSON: String {
         let s: [String: Double] = ["finish_seconds": finishSeconds, "tasks_lost": Double(tasksLost), "fine_share": fineShare,
+                                   "escalated_images": Double(escalatedImages),
                                    "coarse_accuracy": coarseAccuracy ?? -1, "fine_accuracy": fineAccuracy ?? -1]
         return String(decoding: (try? JSONEncoder().encode(s)) ?? Data(), as: UTF8.self)
     }

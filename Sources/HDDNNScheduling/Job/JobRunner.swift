@@ -11,31 +11,31 @@ import Logging
 ///    (`hddnn_route`); it splits the batch first when that node is undependable (eq. 12-16), and
 ///    the fine label comes back the same way. The end device goes on with its next task meanwhile.
 ///
-/// Costs are measured first (`Calibration`), the scheme's equations predict the job, and every
-/// result goes to the `Journal` as it arrives. Failures follow the `FaultPolicy`; no task is lost
-/// under Reassign or Monitor while any end device lives.
+/// `plan` measures the costs (`Calibration`) and fixes the job (`JobPlan`); `Execution` runs it
+/// with the client, journal and clock given here; every result goes to the `Journal` as it
+/// arrives. Every task ends with exactly one final result or counted lost with its reason
+/// (`JobAudit`, checked from the journal before the report is made).
 public final class JobRunner: Sendable {
     public let topology: Topology
     public let configuration: JobConfiguration
     public let journal: Journal
-    /// SIGKILLs a node (needed for `configuration.kills`; `LocalCluster.kill`).
-    public let killer: (@Sendable (String) -> Void)?
+    /// Kills and restarts nodes (needed for `configuration.kills`; a `LocalCluster`).
+    public let faults: (any FaultInjector)?
     /// Called about ten times a second while the job runs.
     public let progress: (@Sendable (JobProgress) -> Void)?
+    let clock: any JobClock
     let client: NodeClient
     let logger: Logger
 
-    /// A task gives up (is lost) after this many coarse attempts.
-    static let maxAttempts = 64
-
-    public init(topology: Topology, configuration: JobConfiguration, journal: Journal,
-                killer: (@Sendable (String) -> Void)? = nil, progress: (@Sendable (JobProgress) -> Void)? = nil,
+    public init(topology: Topology, configuration: JobConfiguration, journal: Journal, faults: (any FaultInjector)? = nil,
+                progress: (@Sendable (JobProgress) -> Void)? = nil, clock: any JobClock = SystemJobClock(),
                 logger: Logger = Logger(label: "hddnn.job")) {
         self.topology = topology
         self.configuration = configuration
         self.journal = journal
-        self.killer = killer
+        self.faults = faults
         self.progress = progress
+        self.clock = clock
         self.logger = logger
         self.client = NodeClient(origin: "coordinator", topology: topology)
     }
@@ -43,6 +43,24 @@ public final class JobRunner: Sendable {
     /// Runs the job (or resumes the journal's unfinished run of the same job) and reports it.
     public func run(resume: Bool = false) async throws(JobError) -> JobReport {
         defer { Task { [client] in await client.shutdown() } }
+        let plan = try await self.plan(resume: resume)
+        let execution = Execution(plan: plan, client: client, journal: journal, clock: clock, faults: faults,
+                                  progress: progress, logger: logger)
+        let outcome = try await execution.run()
+        let rows: [Journal.TaskRow]
+        let audit: JobAudit
+        do {
+            rows = try journal.tasks(job: plan.jobID)
+            audit = try journal.audit(job: plan.jobID)
+        } catch { throw .journal(error) }
+        let report = JobReport(plan: plan, outcome: outcome, rows: rows, audit: audit)
+        do { try journal.finishJob(plan.jobID, summary: report.summaryJSON) } catch { throw .journal(error) }
+        return report
+    }
+
+    /// Checks the job against the topology, asks every node in use what it runs, measures the
+    /// costs, and creates the job in the journal (or finds the unfinished one to resume).
+    public func plan(resume: Bool = false) async throws(JobError) -> JobPlan {
         let c = configuration
         guard c.images > 0, c.batch > 0 else { throw .invalid("--images and --batch must be positive") }
         let layout = ClusterLayout(topology, endDevices: c.endDevices)
@@ -56,34 +74,19 @@ public final class JobRunner: Sendable {
         for kill in c.kills where (try? topology.node(kill.node)) == nil {
             throw .invalid("--kill names '\(kill.node)', which is not a node of the topology")
         }
-        if !c.kills.isEmpty && killer == nil { throw .invalid("--kill needs nodes this command started (hddnn run --start, or hddnn demo)") }
+        if !c.kills.isEmpty && faults == nil { throw .invalid("--kill needs nodes this command started (hddnn run --start, or hddnn demo)") }
 
-        // Who is there, and can the upper tiers refine the end devices' labels?
-        let participants = layout.end + (c.scheme.needs.contains(.edge) ? layout.edge : []) + (c.scheme.needs.contains(.cloud) ? layout.cloud : [])
-        var infos: [String: NodeInfo] = [:]
-        for name in participants {
-            let spec = try node(name)
-            do { infos[name] = try await client.get(NodeInfo.self, node: spec, path: "/hddnn/v1/node") } catch {
-                throw .nodeUnreachable(node: name, url: topology.baseURL(spec), reason: "\(error)")
-            }
-        }
-        let endCard = infos[layout.end[0]]!.card
-        for name in participants where layout.tier(of: name) != .end {
-            do { try infos[name]!.card.checkRefines(coarse: endCard) } catch {
-                throw .wiring(upper: name, end: layout.end[0], reason: "\(error)")
-            }
-        }
-
+        let nodes = try await nodeInfos(layout)
         let data: JobData
         do { data = try JobData.fashionMNIST(directory: c.dataDirectory, limit: c.images) } catch { throw .data("\(error)") }
         guard data.count == c.images else { throw .data("asked for \(c.images) images, the data set has \(data.count)") }
 
-        let costs = try await Calibration(runner: self, layout: layout, infos: infos, data: data).measure()
-        let scheme = c.scheme.make(costs: costs, nmap: c.nmap)
-        let prediction = scheme.predict(costs)
+        let costs = try await Calibration(client: client, topology: topology, configuration: c, layout: layout,
+                                          infos: nodes, data: data).measure()
+        let scheme = c.scheme.make(costs: costs, nmap: c.nmap, threshold: c.threshold)
 
         // Tasks, fresh or resumed.
-        let spans = stride(from: 0, to: c.images, by: c.batch).map { (first: $0, count: min(c.batch, c.images - $0)) }
+        let spans = JobPlan.spans(images: c.images, batch: c.batch)
         let fingerprint = c.fingerprint(topology: topology)
         var jobID = "job-\(UUID().uuidString.prefix(8).lowercased())"
         var todo = Array(spans.indices)
@@ -91,32 +94,55 @@ public final class JobRunner: Sendable {
         do {
             if resume, let existing = try journal.resumableJob(fingerprint: fingerprint) {
                 jobID = existing
-                let finished = Set(try journal.tasks(job: existing).filter { $0.state == "done" || $0.state == "lost" }.map(\.index))
-                todo = todo.filter { !finished.contains($0) }
+                let ended = Set(try journal.tasks(job: existing).filter(\.state.isTerminal).map(\.index))
+                todo = todo.filter { !ended.contains($0) }
                 resumed = true
-                logger.info("resuming", metadata: ["job": "\(jobID)", "finished": "\(finished.count)", "left": "\(todo.count)"])
+                logger.info("resuming", metadata: ["job": "\(jobID)", "finished": "\(ended.count)", "left": "\(todo.count)"])
             } else {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
                 let text = String(decoding: (try? encoder.encode(c)) ?? Data(), as: UTF8.self)
-                try journal.createJob(id: jobID, fingerprint: fingerprint, configuration: text, tasks: spans)
+                try journal.createJob(id: jobID, fingerprint: fingerprint, configuration: text, tasks: spans.map { ($0.first, $0.count) })
             }
         } catch { throw .journal(error) }
+        return JobPlan(jobID: jobID, configuration: c, topology: topology, layout: layout, nodes: nodes, costs: costs,
+                       scheme: scheme, prediction: scheme.predict(costs), data: data, spans: spans, todo: todo, resumed: resumed)
+    }
 
-        let execution = Execution(runner: self, jobID: jobID, layout: layout, infos: infos, data: data, spans: spans,
-                                  scheme: scheme, costs: costs, todo: todo)
-        let outcome = await execution.run()
-        let rows: [Journal.TaskRow]
-        let duplicates: Int
-        do {
-            rows = try journal.tasks(job: jobID)
-            duplicates = try journal.duplicates(job: jobID)
-        } catch { throw .journal(error) }
-        let report = JobReport(jobID: jobID, scheme: scheme.name, configuration: c, topology: topology, layout: layout,
-                               costs: costs, prediction: prediction, outcome: outcome, rows: rows, data: data,
-                               duplicates: duplicates, resumed: resumed)
-        do { try journal.finishJob(jobID, summary: report.summaryJSON) } catch { throw .journal(error) }
-        return report
+    /// Every node of the scheme's tiers must answer and fit (an upper node's model must refine
+    /// the end devices' coarse labels); the other upper tier's nodes are asked too, and kept
+    /// when they answer and fit, as somewhere to route a task whose own tier is gone.
+    private func nodeInfos(_ layout: ClusterLayout) async throws(JobError) -> [String: NodeInfo] {
+        let needs = configuration.scheme.needs
+        let required = layout.end + (needs.contains(.edge) ? layout.edge : []) + (needs.contains(.cloud) ? layout.cloud : [])
+        let optional = (needs.contains(.edge) ? [] : layout.edge) + (needs.contains(.cloud) ? [] : layout.cloud)
+        var infos: [String: NodeInfo] = [:]
+        for name in required {
+            let spec = try node(name)
+            do { infos[name] = try await client.get(NodeInfo.self, node: spec, path: "/hddnn/v1/node") } catch {
+                throw .nodeUnreachable(node: name, url: topology.baseURL(spec), reason: "\(error)")
+            }
+        }
+        let endCard = infos[layout.end[0]]!.card
+        for name in required where layout.tier(of: name) != .end {
+            do { try infos[name]!.card.checkRefines(coarse: endCard) } catch {
+                throw .wiring(upper: name, end: layout.end[0], reason: "\(error)")
+            }
+        }
+        for name in optional {
+            guard let spec = try? topology.node(name),
+                  let info = try? await client.get(NodeInfo.self, node: spec, path: "/hddnn/v1/node", timeout: 2) else {
+                logger.notice("upper node not answering; tasks will not be routed to it", metadata: ["node": "\(name)"])
+                continue
+            }
+            do { try info.card.checkRefines(coarse: endCard) } catch {
+                logger.notice("upper node cannot refine the end devices' labels; tasks will not be routed to it",
+                              metadata: ["node": "\(name)", "reason": "\(error)"])
+                continue
+            }
+            infos[name] = info
+        }
+        return infos
     }
 
     func node(_ name: String) throws(JobError) -> NodeSpec {

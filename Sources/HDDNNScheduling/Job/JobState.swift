@@ -1,5 +1,4 @@
 import Foundation
-import HDDNNCluster
 
 /// The mutable heart of a running job: which end device holds which tasks, what each task has
 /// reached, and the counters the progress line shows. An actor, so workers, fine-label requests,
@@ -12,16 +11,20 @@ import HDDNNCluster
 ///   then the waiting tasks are dealt round-robin to all devices again, dead or not;
 /// - Monitor: a device that leaves the live list hands its queue to the live devices at once, and
 ///   a failed task goes to the live device with the shortest queue.
+///
+/// A lost task keeps its `LossReason`. The clock stamps first dispatches (per-image latency and
+/// deadlines count from there); tests pass a manual one.
 actor JobState {
     let policy: FaultPolicy
     let devices: [String]
+    let clock: any JobClock
     private var queues: [[Int]]
     private var waiting: [Int] = []
     private(set) var attempts: [Int: Int] = [:]
     private(set) var firstDispatch: [Int: Double] = [:]
     private var coarseDone = Set<Int>()
     private var finalDone = Set<Int>()
-    private(set) var lost = Set<Int>()
+    private(set) var lost: [Int: LossReason] = [:]
     private(set) var fineLabels = 0
     private(set) var fineLost = 0
     private(set) var deadlineMisses = 0
@@ -30,9 +33,10 @@ actor JobState {
     let total: Int
     private var nextRoundStart = 0
 
-    init(policy: FaultPolicy, devices: [String], tasks: [Int]) {
+    init(policy: FaultPolicy, devices: [String], tasks: [Int], clock: any JobClock = SystemJobClock()) {
         self.policy = policy
         self.devices = devices
+        self.clock = clock
         self.total = tasks.count
         queues = Array(repeating: [], count: devices.count)
         for (i, t) in tasks.enumerated() { queues[i % devices.count].append(t) }
@@ -54,7 +58,7 @@ actor JobState {
         guard !queues[d].isEmpty else { return nil }
         let task = queues[d].removeFirst()
         attempts[task, default: 0] += 1
-        if firstDispatch[task] == nil { firstDispatch[task] = TaskMetadata.now() }
+        if firstDispatch[task] == nil { firstDispatch[task] = clock.now }
         return task
     }
 
@@ -72,10 +76,10 @@ actor JobState {
         timeoutsPaid += 1
         switch policy {
         case .none:
-            lost.insert(task)
+            lost[task] = .endDeviceFailed(node: devices[d])
             return false
         case _ where (attempts[task] ?? 0) >= maxAttempts:
-            lost.insert(task)
+            lost[task] = .attemptsSpent(attempts[task] ?? 0)
             return false
         case .reassign:
             waiting.append(task)
@@ -91,14 +95,14 @@ actor JobState {
         return true
     }
 
-    func markLost(_ task: Int) { lost.insert(task) }
+    func markLost(_ task: Int, _ reason: LossReason) { lost[task] = reason }
 
     /// Declares every queued or waiting task lost (no device left to run them); returns how many.
     func abandon() -> Int {
         let left = queues.flatMap { $0 } + waiting
         queues = queues.map { _ in [] }
         waiting.removeAll()
-        lost.formUnion(left)
+        for task in left { lost[task] = .noEndDevice }
         return left.count
     }
 
@@ -112,6 +116,10 @@ actor JobState {
     }
 
     func paidTimeout() { timeoutsPaid += 1 }
+
+    /// Images the cloud answered for the escalation scheme.
+    private(set) var escalatedImages = 0
+    func escalated(_ images: Int) { escalatedImages += images }
 
     // Upper-tier load, for dynamic schemes.
     private var outstanding: [String: Int] = [:]

@@ -5,7 +5,8 @@ import GRDB
 /// task's result, written as they happen, so a job interrupted on the coordinator resumes without
 /// redoing finished tasks, and so "every task's result is recorded exactly once" can be checked
 /// from the file itself: a final result is written by a conditional update that cannot apply twice,
-/// and a second attempt is counted in `duplicates` instead of overwriting.
+/// and a second attempt is counted in `duplicates` instead of overwriting. `audit(job:)` checks
+/// the invariant every job promises (each task done or lost with its reason) from the file.
 public final class Journal: Sendable {
     private let db: DatabaseQueue
     public let path: String
@@ -28,6 +29,10 @@ public final class Journal: Sendable {
                         attempts INTEGER NOT NULL DEFAULT 0, metadata TEXT, finished REAL,
                         PRIMARY KEY (job_id, task_index));
                     """)
+                // Journals written before loss reasons were recorded gain the column.
+                if try !db.columns(in: "tasks").contains(where: { $0.name == "reason" }) {
+                    try db.execute(sql: "ALTER TABLE tasks ADD COLUMN reason TEXT")
+                }
             }
         } catch {
             throw .database(path: path, "\(error)")
@@ -66,14 +71,27 @@ public final class Journal: Sendable {
     /// Writes a task's final result once. Returns false (and counts a duplicate) if the task
     /// already had one.
     @discardableResult
-    public func recordFinal(job: String, task: Int, fine: [Int]?, source: String, upperNode: String?, fineLatency: Double?,
-                            metadata: String, lost: Bool = false) throws(JournalError) -> Bool {
+    public func recordFinal(job: String, task: Int, fine: [Int]?, source: LabelSource, upperNode: String?, fineLatency: Double?,
+                            metadata: String) throws(JournalError) -> Bool {
+        try finish(job: job, task: task, state: .done, columns: "fine = ?, label_source = ?, upper_node = ?, fine_latency = ?, metadata = ?",
+                   arguments: [fine.map(Self.json), source.description, upperNode, fineLatency, metadata])
+    }
+
+    /// Counts a task lost, once, with its reason. Returns false (and counts a duplicate) if the
+    /// task had already ended.
+    @discardableResult
+    public func recordLost(job: String, task: Int, reason: LossReason, metadata: String? = nil) throws(JournalError) -> Bool {
+        try finish(job: job, task: task, state: .lost, columns: "reason = ?, metadata = coalesce(?, metadata)",
+                   arguments: [reason.description, metadata])
+    }
+
+    /// The one conditional update that ends a task: it applies only to a task not yet ended.
+    private func finish(job: String, task: Int, state: TaskState, columns: String, arguments: StatementArguments) throws(JournalError) -> Bool {
         try write { db in
             try db.execute(sql: """
-                UPDATE tasks SET state = ?, fine = ?, label_source = ?, upper_node = ?, fine_latency = ?, metadata = ?, finished = ?
+                UPDATE tasks SET state = ?, \(columns), finished = ?
                 WHERE job_id = ? AND task_index = ? AND state IN ('pending', 'coarse')
-                """, arguments: [lost ? "lost" : "done", fine.map(Self.json), source, upperNode, fineLatency, metadata,
-                                 Date().timeIntervalSince1970, job, task])
+                """, arguments: [state.rawValue] + arguments + [Date().timeIntervalSince1970, job, task])
             if db.changesCount == 0 {
                 try db.execute(sql: "UPDATE jobs SET duplicates = duplicates + 1 WHERE id = ?", arguments: [job])
                 return false
@@ -93,10 +111,12 @@ public final class Journal: Sendable {
         public var index: Int
         public var firstImage: Int
         public var count: Int
-        public var state: String
+        public var state: TaskState
         public var coarse: [Int]?
         public var fine: [Int]?
-        public var labelSource: String?
+        public var labelSource: LabelSource?
+        /// Why a lost task is lost.
+        public var lossReason: LossReason?
         public var endNode: String?
         public var upperNode: String?
         public var coarseLatency: Double?
@@ -109,8 +129,11 @@ public final class Journal: Sendable {
     public func tasks(job: String) throws(JournalError) -> [TaskRow] {
         try read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM tasks WHERE job_id = ? ORDER BY task_index", arguments: [job]).map { r in
-                TaskRow(index: r["task_index"], firstImage: r["first_image"], count: r["count"], state: r["state"],
-                        coarse: Self.labels(r["coarse"]), fine: Self.labels(r["fine"]), labelSource: r["label_source"],
+                TaskRow(index: r["task_index"], firstImage: r["first_image"], count: r["count"],
+                        state: TaskState(rawValue: r["state"]) ?? .pending,
+                        coarse: Self.labels(r["coarse"]), fine: Self.labels(r["fine"]),
+                        labelSource: (r["label_source"] as String?).flatMap(LabelSource.init(text:)),
+                        lossReason: (r["reason"] as String?).map(LossReason.init(text:)),
                         endNode: r["end_node"], upperNode: r["upper_node"], coarseLatency: r["coarse_latency"],
                         fineLatency: r["fine_latency"], attempts: r["attempts"], metadata: r["metadata"])
             }
@@ -119,6 +142,25 @@ public final class Journal: Sendable {
 
     public func duplicates(job: String) throws(JournalError) -> Int {
         try read { db in try Int.fetchOne(db, sql: "SELECT duplicates FROM jobs WHERE id = ?", arguments: [job]) ?? 0 }
+    }
+
+    /// The jobs in the file, newest first.
+    public func jobs() throws(JournalError) -> [(id: String, fingerprint: String, finished: Bool)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, fingerprint, state FROM jobs ORDER BY created DESC").map { r in
+                (id: r["id"], fingerprint: r["fingerprint"], finished: (r["state"] as String) == "finished")
+            }
+        }
+    }
+
+    /// The job's invariant checked from the file: see `JobAudit`.
+    public func audit(job: String) throws(JournalError) -> JobAudit {
+        JobAudit(rows: try tasks(job: job), duplicates: try duplicates(job: job))
+    }
+
+    /// Releases the file. Any later use of this journal fails with a `JournalError`.
+    public func close() throws(JournalError) {
+        do { try db.close() } catch { throw .database(path: path, "\(error)") }
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws(JournalError) -> T {

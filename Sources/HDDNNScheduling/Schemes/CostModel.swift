@@ -12,6 +12,9 @@ public struct CostModel: Sendable, Codable, Equatable {
     public var end: TierCost
     public var edge: TierCost?
     public var cloud: TierCost?
+    /// For the escalation scheme: the share of the calibration batch's images whose edge answer
+    /// was above its threshold (s in its prediction).
+    public var escalatedShare: Double?
 
     /// One tier's figures.
     public struct TierCost: Sendable, Codable, Equatable {
@@ -39,12 +42,13 @@ public struct CostModel: Sendable, Codable, Equatable {
         public var perTask: Double { communication + processing }
     }
 
-    public init(batch: Int, tasks: Int, end: TierCost, edge: TierCost?, cloud: TierCost?) {
+    public init(batch: Int, tasks: Int, end: TierCost, edge: TierCost?, cloud: TierCost?, escalatedShare: Double? = nil) {
         self.batch = batch
         self.tasks = tasks
         self.end = end
         self.edge = edge
         self.cloud = cloud
+        self.escalatedShare = escalatedShare
     }
 
     /// Eq. 1: T_End = N_t / N_end x (t_c,end + t_p,end).

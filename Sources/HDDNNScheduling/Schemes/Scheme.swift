@@ -14,9 +14,14 @@ public protocol Scheme: Sendable {
     func upperNode(task: Int, endDevice: Int, layout: ClusterLayout, load: UpperLoad) -> String?
     /// What eq. 1-11 predict for this scheme with these costs.
     func predict(_ costs: CostModel) -> Prediction
+    /// For per-image escalation: the normalized entropy above which an image the edge answered
+    /// goes on to the cloud. nil for every scheme whose tasks stop at one upper node.
+    var escalationThreshold: Double? { get }
 }
 
 extension Scheme {
+    public var escalationThreshold: Double? { nil }
+
     public func upperNode(task: Int, endDevice: Int, layout: ClusterLayout, load: UpperLoad) -> String? {
         upperNode(task: task, endDevice: endDevice, layout: layout)
     }
@@ -71,18 +76,22 @@ public enum SchemeKind: String, Sendable, CaseIterable, Codable {
     case mapping
     /// Ours: earliest predicted finish over every upper node, never fewer cloud tasks than Mapping.
     case earliestFinish = "earliest-finish"
+    /// Ours: the edge answers every image, the cloud only the uncertain ones (`EscalationScheme`).
+    case escalate
 
     /// The paper's four (`allCases` adds ours).
     public static let paper: [SchemeKind] = [.end, .endEdge, .endCloud, .mapping]
 
-    /// The scheme, with Mapping's N_map from eq. 7 unless `nmap` overrides it.
-    public func make(costs: CostModel, nmap: Int? = nil) -> any Scheme {
+    /// The scheme, with Mapping's N_map from eq. 7 unless `nmap` overrides it, and the escalation
+    /// threshold `threshold` (its default when nil).
+    public func make(costs: CostModel, nmap: Int? = nil, threshold: Double? = nil) -> any Scheme {
         switch self {
         case .end: EndScheme()
         case .endEdge: EndEdgeScheme()
         case .endCloud: EndCloudScheme()
         case .mapping: MappingScheme(costs: costs, nmap: nmap)
         case .earliestFinish: EarliestFinishScheme(costs: costs, nmap: nmap)
+        case .escalate: EscalationScheme(threshold: threshold ?? EscalationScheme.defaultThreshold)
         }
     }
 
@@ -92,13 +101,14 @@ public enum SchemeKind: String, Sendable, CaseIterable, Codable {
         case .end: []
         case .endEdge: [.edge]
         case .endCloud: [.cloud]
-        case .mapping, .earliestFinish: [.edge, .cloud]
+        case .mapping, .earliestFinish, .escalate: [.edge, .cloud]
         }
     }
 
     /// The tiers a topology must have for the scheme: Mapping sends to the cloud only what its
-    /// edge devices cannot take (eq. 8), so it runs without one.
+    /// edge devices cannot take (eq. 8), and Escalate only what its edge devices are unsure of,
+    /// so both run without one.
     public var requires: [NodeRole] {
-        self == .mapping ? [.edge] : needs
+        self == .mapping || self == .escalate ? [.edge] : needs
     }
 }

@@ -10,6 +10,7 @@ struct Demo: AsyncParsableCommand {
             Starts every node of the topology (default: the embedded copy of configs/local.yaml, \
             4 end devices, 2 edge devices, 1 cloud, links emulated) as a real `hddnn serve` \
             process on loopback, runs the same job under End, End-Edge, End-Cloud and Mapping, \
+            and ours, Earliest-Finish and Escalate (per-image escalation by confidence), \
             then the Mapping job again with an end device killed (SIGKILL) under the Monitor \
             policy, and prints the comparison: finish time next to what eq. 1-11 predict, \
             coarse and fine latency, accuracy, bytes moved, tasks lost. Every process it started \
@@ -71,7 +72,7 @@ struct Demo: AsyncParsableCommand {
         let line = JobProgressLine()
         for (scheme, configuration) in runs {
             let runner = JobRunner(topology: topology, configuration: configuration, journal: journal,
-                                   killer: { cluster.kill($0) }, progress: { line.update($0) })
+                                   faults: cluster, progress: { line.update($0) })
             var report = try await SignalGuard.shared.interruptible { try await runner.run() }
             line.finish()
             if !configuration.kills.isEmpty { report.scheme += " + kill \(configuration.kills[0].node) (\(configuration.faultPolicy.rawValue))" }
@@ -92,6 +93,6 @@ struct Demo: AsyncParsableCommand {
         }
         print("\nfinish s: measured; eq. s: what the scheme's equations predict from the measured costs.")
         print("latency: per image, from a task's dispatch to its label; fine acc is over images that got a fine label.")
-        if reports.contains(where: { $0.tasksLost > 0 && $0.configuration.faultPolicy != .none }) { throw ExitCode(3) }
+        try exitIfLost(reports)
     }
 }

@@ -21,7 +21,7 @@ struct JobOptions: ParsableArguments {
     var faultPolicy: FaultPolicy = .monitor
 
     @Option(name: .customLong("kill"), help: ArgumentHelp(
-        "SIGKILL a node once a share of the tasks have their coarse label, e.g. end-2@30% (repeatable; needs nodes this command started).",
+        "SIGKILL a node once a share of the tasks have their coarse label, e.g. end-2@30%, or end-2@30%+2s to start it again 2 s later (repeatable; needs nodes this command started).",
         valueName: "node@share"))
     var kills: [String] = []
 
@@ -30,6 +30,9 @@ struct JobOptions: ParsableArguments {
 
     @Option(help: "Mapping's N_map instead of eq. 7 (the paper's evaluation used 1).")
     var nmap: Int?
+
+    @Option(help: ArgumentHelp("Escalate: images whose edge answer has normalized entropy above this go on to the cloud (0...1; default \(EscalationScheme.defaultThreshold)).", valueName: "η"))
+    var threshold: Double?
 
     @Option(help: "Monitor's heartbeat interval, e.g. 500ms.")
     var heartbeat: String = "500ms"
@@ -46,8 +49,9 @@ struct JobOptions: ParsableArguments {
         if let n = endDevices, n < 1 { throw ValidationError("--end-devices must be at least 1") }
         if let n = nmap, n < 1 { throw ValidationError("--nmap must be at least 1") }
         for k in kills where JobConfiguration.Kill(argument: k) == nil {
-            throw ValidationError("--kill \(k): expected NODE@SHARE such as end-2@30% or end-2@0.3")
+            throw ValidationError("--kill \(k): expected NODE@SHARE[+RESTART] such as end-2@30%, end-2@0.3 or end-2@30%+2s")
         }
+        if let t = threshold, !(0...1).contains(t) { throw ValidationError("--threshold must be within 0...1 (a normalized entropy)") }
         if let deadline { _ = try parseSeconds(deadline, "--deadline") }
         _ = try parseSeconds(heartbeat, "--heartbeat")
     }
@@ -55,7 +59,7 @@ struct JobOptions: ParsableArguments {
     func configuration(scheme: SchemeKind) throws -> JobConfiguration {
         JobConfiguration(scheme: scheme, images: images, batch: batch, endDevices: endDevices, faultPolicy: faultPolicy,
                          kills: kills.compactMap(JobConfiguration.Kill.init(argument:)),
-                         deadline: try deadline.map { try parseSeconds($0, "--deadline") }, nmap: nmap,
+                         deadline: try deadline.map { try parseSeconds($0, "--deadline") }, nmap: nmap, threshold: threshold,
                          heartbeat: try parseSeconds(heartbeat, "--heartbeat"), dataDirectory: data, binary: !json)
     }
 }
@@ -100,5 +104,8 @@ func printDetails(_ report: JobReport) {
     print("  \(report.scheme): \(report.prediction.equations); measured " + [tier("end", c.end), tier("edge", c.edge), tier("cloud", c.cloud)].compactMap { $0 }.joined(separator: "; "))
     if report.deadlineMisses > 0 { print("  \(report.deadlineMisses) task(s) answered with the coarse label at their deadline") }
     if report.fineLost > 0 { print("  \(report.fineLost) task(s) lost their fine label (kept the coarse one)") }
-    if !report.killed.isEmpty { print("  killed (SIGKILL): \(report.killed.joined(separator: ", ")); failed sends: \(report.failedSends); duplicate results: \(report.duplicateResults)") }
+    if report.escalatedImages > 0 { print("  \(report.escalatedImages) image(s) escalated to the cloud (\(String(format: "%.1f", 100 * Double(report.escalatedImages) / Double(max(1, report.images))))%)") }
+    if !report.killed.isEmpty { print("  killed (SIGKILL): \(report.killed.joined(separator: ", "))\(report.restarted.isEmpty ? "" : "; restarted: " + report.restarted.joined(separator: ", ")); failed sends: \(report.failedSends); duplicate results: \(report.duplicateResults)") }
+    let rerouted = report.taskRecords.filter { $0.metadata?.contains("of the other upper tier") == true }.count
+    if rerouted > 0 { print("  \(rerouted) task(s) routed to the other upper tier after theirs failed") }
 }

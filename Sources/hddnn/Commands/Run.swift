@@ -10,22 +10,29 @@ struct Run: AsyncParsableCommand {
         discussion: """
             Sends Fashion-MNIST test images in tasks of --batch to the end devices of the topology \
             (coarse label first), and on to edge or cloud nodes for the fine label as the scheme \
-            says: end, end-edge, end-cloud or mapping (paper §3.4, eq. 1-11), or earliest-finish (ours). Before the job it \
+            says: end, end-edge, end-cloud or mapping (paper §3.4, eq. 1-11), or ours: earliest-finish, or \
+            escalate (the edge answers every image, the cloud only those the edge is unsure of, \
+            normalized entropy above --threshold). Before the job it \
             measures t_p (each node's start-up benchmark) and t_c (real exchanges) and prints what \
             the equations predict next to what happened.
 
             The nodes must be running (`hddnn serve --config ... --node NAME` for each), or pass \
             --start to start them all on this machine. Results go to a journal (SQLite) as they \
             arrive; --resume finishes an interrupted run of the same job without redoing tasks.
+            Every task ends with one final result (a fine label, or the coarse label with the \
+            reason it is final) or is counted lost with its reason; a job with a lost task exits \
+            with status 3 and lists them.
 
               hddnn run --config configs/local.yaml --start --scheme mapping --images 2000
               hddnn run --config configs/local.yaml --start --scheme end-edge --kill end-2@30% --fault-policy monitor
+              hddnn run --config configs/local.yaml --start --scheme escalate --threshold 0.2
+              hddnn run --config configs/local.yaml --start --kill edge-1@20%+2s   # killed, started again 2 s later
             """)
 
     @Option(help: "Topology file (YAML).")
     var config: String
 
-    @Option(help: "Scheme: end, end-edge, end-cloud, mapping (the paper's), or earliest-finish (ours).")
+    @Option(help: "Scheme: end, end-edge, end-cloud, mapping (the paper's), or earliest-finish, escalate (ours).")
     var scheme: SchemeKind = .mapping
 
     @OptionGroup var job: JobOptions
@@ -56,10 +63,8 @@ struct Run: AsyncParsableCommand {
         let journalURL = URL(fileURLWithPath: journal)
         try? FileManager.default.createDirectory(at: journalURL.deletingLastPathComponent(), withIntermediateDirectories: true)
         let line = JobProgressLine()
-        var killer: (@Sendable (String) -> Void)?
-        if let cluster { killer = { cluster.kill($0) } }
         let runner = JobRunner(topology: topology, configuration: try job.configuration(scheme: scheme),
-                               journal: try Journal(path: journal), killer: killer, progress: { line.update($0) })
+                               journal: try Journal(path: journal), faults: cluster, progress: { line.update($0) })
         let report = try await SignalGuard.shared.interruptible { try await runner.run(resume: resume) }
         line.finish()
         print(JobReport.table([report]))
@@ -69,8 +74,23 @@ struct Run: AsyncParsableCommand {
             try report.json().write(to: URL(fileURLWithPath: json))
             print("report: \(json)")
         }
-        if report.tasksLost > 0 && job.faultPolicy != .none { throw ExitCode(3) }
+        try exitIfLost([report])
     }
+}
+
+/// Says which tasks were lost and why, and exits with status 3, when any was.
+func exitIfLost(_ reports: [JobReport]) throws {
+    let lost = reports.filter { $0.tasksLost > 0 }
+    guard !lost.isEmpty else { return }
+    for r in lost {
+        FileHandle.standardError.write(Data("error: \(r.scheme): \(r.tasksLost) of \(r.tasks) task(s) lost (job \(r.jobID))\n".utf8))
+        for t in r.lostTasks.prefix(20) {
+            FileHandle.standardError.write(Data("  task \(t.task) (images \(t.firstImage)-\(t.firstImage + t.count - 1)): \(t.reason.map(String.init(describing:)) ?? "no reason recorded")\n".utf8))
+        }
+        if r.lostTasks.count > 20 { FileHandle.standardError.write(Data("  ... and \(r.lostTasks.count - 20) more (see the journal)\n".utf8)) }
+        for v in r.audit.violations { FileHandle.standardError.write(Data("  invariant broken: \(v)\n".utf8)) }
+    }
+    throw ExitCode(3)
 }
 
 func bootstrapLogging(_ level: String) {
