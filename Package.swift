@@ -122,18 +122,24 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "HDDNNRuntimeTests", dependencies: ["HDDNNRuntime"]),
+        // What the test targets share: the repository's paths, a process runner, seeded data, a manual clock.
+        .target(
+            name: "HDDNNTestSupport",
+            dependencies: ["HDDNNScheduling"],
+            path: "Tests/HDDNNTestSupport"
+        ),
+        .testTarget(name: "HDDNNRuntimeTests", dependencies: ["HDDNNRuntime", "HDDNNTestSupport"]),
         .testTarget(
             name: "HDDNNONNXTests",
-            dependencies: ["HDDNNONNX", "HDDNNRuntime", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
+            dependencies: ["HDDNNTestSupport", "HDDNNONNX", "HDDNNRuntime", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .testTarget(
             name: "HDDNNDataTests",
-            dependencies: ["HDDNNData", "HDDNNONNX", "HDDNNRuntime", "CZlib", "hddnn"]
+            dependencies: ["HDDNNTestSupport", "HDDNNData", "HDDNNONNX", "HDDNNRuntime", "CZlib", "hddnn"]
         ),
         .testTarget(
             name: "HDDNNClusterTests",
-            dependencies: [
+            dependencies: ["HDDNNTestSupport", 
                 "HDDNNCluster", "HDDNNRuntime", "HDDNNData", "hddnn",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -141,19 +147,19 @@ let package = Package(
         ),
         .testTarget(
             name: "HDDNNSchedulingTests",
-            dependencies: ["HDDNNScheduling", "HDDNNCluster", "HDDNNData", "hddnn"]
+            dependencies: ["HDDNNTestSupport", "HDDNNScheduling", "HDDNNCluster", "HDDNNData", "hddnn"]
         ),
         .testTarget(
             name: "HDDNNHolisticTests",
-            dependencies: ["HDDNNHolistic", "HDDNNCluster", "HDDNNData", "hddnn"]
+            dependencies: ["HDDNNTestSupport", "HDDNNHolistic", "HDDNNCluster", "HDDNNData", "hddnn"]
         ),
         .testTarget(
             name: "HDDNNExperimentsTests",
-            dependencies: ["HDDNNExperiments", "hddnn"]
+            dependencies: ["HDDNNTestSupport", "HDDNNExperiments", "hddnn"]
         ),
         .testTarget(
             name: "hddnnTests",
-            dependencies: ["hddnn", "HDDNNONNX", "HDDNNRuntime", "HDDNNCluster"]
+            dependencies: ["HDDNNTestSupport", "hddnn", "HDDNNONNX", "HDDNNRuntime", "HDDNNCluster"]
         ),
     ]
 )

@@ -14,17 +14,17 @@ import Foundation
 ///
 /// A lost task keeps its `LossReason`. The clock stamps first dispatches (per-image latency and
 /// deadlines count from there); tests pass a manual one.
-actor JobState {
-    let policy: FaultPolicy
-    let devices: [String]
-    let clock: any JobClock
+public actor JobState {
+    public let policy: FaultPolicy
+    public let devices: [String]
+    public let clock: any JobClock
     private var queues: [[Int]]
     private var waiting: [Int] = []
-    private(set) var attempts: [Int: Int] = [:]
-    private(set) var firstDispatch: [Int: Double] = [:]
+    public private(set) var attempts: [Int: Int] = [:]
+    public private(set) var firstDispatch: [Int: Double] = [:]
     private var coarseDone = Set<Int>()
     private var finalDone = Set<Int>()
-    private(set) var lost: [Int: LossReason] = [:]
+    public private(set) var lost: [Int: LossReason] = [:]
     private(set) var fineLabels = 0
     private(set) var fineLost = 0
     private(set) var deadlineMisses = 0
@@ -33,7 +33,7 @@ actor JobState {
     let total: Int
     private var nextRoundStart = 0
 
-    init(policy: FaultPolicy, devices: [String], tasks: [Int], clock: any JobClock = SystemJobClock()) {
+    public init(policy: FaultPolicy, devices: [String], tasks: [Int], clock: any JobClock = SystemJobClock()) {
         self.policy = policy
         self.devices = devices
         self.clock = clock
@@ -43,7 +43,7 @@ actor JobState {
     }
 
     /// The next task for device `d`, or nil when it has none now.
-    func next(device d: Int, live: Set<String>?) -> Int? {
+    public func next(device d: Int, live: Set<String>?) -> Int? {
         if policy == .monitor, let live, !live.contains(devices[d]) {
             handOff(from: d, live: live)
             return nil
@@ -72,7 +72,7 @@ actor JobState {
 
     /// A task's coarse exchange failed because its device is gone.
     /// Returns false when the task is now lost.
-    func failed(_ task: Int, device d: Int, live: Set<String>?, maxAttempts: Int) -> Bool {
+    public func failed(_ task: Int, device d: Int, live: Set<String>?, maxAttempts: Int) -> Bool {
         timeoutsPaid += 1
         switch policy {
         case .none:
@@ -95,10 +95,10 @@ actor JobState {
         return true
     }
 
-    func markLost(_ task: Int, _ reason: LossReason) { lost[task] = reason }
+    public func markLost(_ task: Int, _ reason: LossReason) { lost[task] = reason }
 
     /// Declares every queued or waiting task lost (no device left to run them); returns how many.
-    func abandon() -> Int {
+    public func abandon() -> Int {
         let left = queues.flatMap { $0 } + waiting
         queues = queues.map { _ in [] }
         waiting.removeAll()
@@ -106,9 +106,9 @@ actor JobState {
         return left.count
     }
 
-    func coarse(_ task: Int) { coarseDone.insert(task) }
+    public func coarse(_ task: Int) { coarseDone.insert(task) }
 
-    func final(_ task: Int, fine: Bool, fineLost: Bool = false, deadlineMiss: Bool = false) {
+    public func final(_ task: Int, fine: Bool, fineLost: Bool = false, deadlineMiss: Bool = false) {
         finalDone.insert(task)
         if fine { fineLabels += 1 }
         if fineLost { self.fineLost += 1 }
@@ -135,7 +135,7 @@ actor JobState {
     func moved(_ bytes: Int) { bytesMoved += bytes }
 
     /// Every task has its coarse label or is lost: the end devices are done.
-    var coarsePhaseOver: Bool { coarseDone.count + lost.count >= total }
-    var coarseCount: Int { coarseDone.count }
-    var finalCount: Int { finalDone.count }
+    public var coarsePhaseOver: Bool { coarseDone.count + lost.count >= total }
+    public var coarseCount: Int { coarseDone.count }
+    public var finalCount: Int { finalDone.count }
 }

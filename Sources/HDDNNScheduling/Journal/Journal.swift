@@ -124,6 +124,25 @@ public final class Journal: Sendable {
         public var attempts: Int
         /// The task's metadata (paths, hops, bytes, failed attempts) as JSON text.
         public var metadata: String?
+
+        public init(index: Int, firstImage: Int, count: Int, state: TaskState, coarse: [Int]? = nil, fine: [Int]? = nil,
+                    labelSource: LabelSource? = nil, lossReason: LossReason? = nil, endNode: String? = nil, upperNode: String? = nil,
+                    coarseLatency: Double? = nil, fineLatency: Double? = nil, attempts: Int = 0, metadata: String? = nil) {
+            self.index = index
+            self.firstImage = firstImage
+            self.count = count
+            self.state = state
+            self.coarse = coarse
+            self.fine = fine
+            self.labelSource = labelSource
+            self.lossReason = lossReason
+            self.endNode = endNode
+            self.upperNode = upperNode
+            self.coarseLatency = coarseLatency
+            self.fineLatency = fineLatency
+            self.attempts = attempts
+            self.metadata = metadata
+        }
     }
 
     public func tasks(job: String) throws(JournalError) -> [TaskRow] {

@@ -14,9 +14,9 @@ import Foundation
 /// - the policy is none, or `maxAttempts` sends failed: the coarse label is final (`upperFailed`);
 /// - the deadline passed, or the next send could not finish before it: the coarse label is final
 ///   (`deadline`).
-struct FineLabelRequest: Sendable {
+public struct FineLabelRequest: Sendable {
     /// What the execution does next.
-    enum Action: Sendable, Equatable {
+    public enum Action: Sendable, Equatable {
         /// Send the task through `relay` to `upper`, waiting at most `timeout` seconds.
         case send(relay: String, upper: String, timeout: Double)
         /// Wait, then ask `resume(now:live:)`.
@@ -25,13 +25,13 @@ struct FineLabelRequest: Sendable {
         case finish(Ending)
     }
 
-    enum Ending: Sendable, Equatable {
+    public enum Ending: Sendable, Equatable {
         case answered(upper: String)
         case coarse(CoarseReason)
     }
 
     /// What went wrong with a send.
-    enum Failure: Sendable, Equatable {
+    public enum Failure: Sendable, Equatable {
         /// The relaying end device did not answer.
         case relayDown
         /// The upper node (or the relay's hop to it) failed.
@@ -45,35 +45,41 @@ struct FineLabelRequest: Sendable {
     }
 
     /// Where the request may go.
-    struct Candidates: Sendable {
+    public struct Candidates: Sendable {
         /// End devices that may relay, in order.
-        var relays: [String]
+        public var relays: [String]
         /// Upper nodes of the tier the scheme chose, in order.
-        var tier: [String]
+        public var tier: [String]
         /// Upper nodes of the other upper tier, tried when the chosen tier has none live.
-        var otherTier: [String]
+        public var otherTier: [String]
+
+        public init(relays: [String], tier: [String], otherTier: [String]) {
+            self.relays = relays
+            self.tier = tier
+            self.otherTier = otherTier
+        }
     }
 
-    let candidates: Candidates
-    let policy: FaultPolicy
+    public let candidates: Candidates
+    public let policy: FaultPolicy
     /// Absolute time by which the fine label must arrive.
-    let deadline: Double?
+    public let deadline: Double?
     /// Seconds the next send is expected to take at a node (its tier's t_c + t_p + t_e).
-    let expected: @Sendable (String) -> Double
-    let requestTimeout: Double
-    let heartbeat: Double
-    let maxAttempts: Int
+    public let expected: @Sendable (String) -> Double
+    public let requestTimeout: Double
+    public let heartbeat: Double
+    public let maxAttempts: Int
     /// Under Monitor: seconds with no live upper node before the coarse label is final.
-    let giveUpAfter: Double
+    public let giveUpAfter: Double
 
-    private(set) var relay: String
-    private(set) var upper: String
-    private(set) var attempts = 0
+    public private(set) var relay: String
+    public private(set) var upper: String
+    public private(set) var attempts = 0
     /// What happened, for the task's metadata.
-    private(set) var notes: [String] = []
+    public private(set) var notes: [String] = []
     private var noUpperSince: Double?
 
-    init(relay: String, upper: String, candidates: Candidates, policy: FaultPolicy, deadline: Double?,
+    public init(relay: String, upper: String, candidates: Candidates, policy: FaultPolicy, deadline: Double?,
          expected: @escaping @Sendable (String) -> Double, requestTimeout: Double, heartbeat: Double,
          maxAttempts: Int, giveUpAfter: Double) {
         self.relay = relay
@@ -89,7 +95,7 @@ struct FineLabelRequest: Sendable {
     }
 
     /// The first or next send, unless the deadline rules it out.
-    mutating func next(now: Double) -> Action {
+    public mutating func next(now: Double) -> Action {
         if let deadline {
             let remaining = deadline - now
             let needs = expected(upper)
@@ -103,11 +109,11 @@ struct FineLabelRequest: Sendable {
     }
 
     /// The last send answered with the fine label.
-    mutating func answered() -> Action { .finish(.answered(upper: upper)) }
+    public mutating func answered() -> Action { .finish(.answered(upper: upper)) }
 
     /// The last send failed; `live` is the Monitor's list after the failed node was dropped (nil
     /// without a Monitor: every node counts as live).
-    mutating func failed(_ failure: Failure, now: Double, live: Set<String>?) -> Action {
+    public mutating func failed(_ failure: Failure, now: Double, live: Set<String>?) -> Action {
         let failedNode = failure == .relayDown ? relay : upper
         switch failure {
         case .deadline:
@@ -133,7 +139,7 @@ struct FineLabelRequest: Sendable {
     }
 
     /// After a `wait`: the next send, re-picked from the live list as it is now.
-    mutating func resume(now: Double, live: Set<String>?) -> Action {
+    public mutating func resume(now: Double, live: Set<String>?) -> Action {
         if let live, !live.contains(relay) { relay = Self.pick(candidates.relays, after: relay, where: live.contains) ?? relay }
         if let live, !live.contains(upper) { reroute(live: live, after: upper) }
         return route(now: now, live: live)
