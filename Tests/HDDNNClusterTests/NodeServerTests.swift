@@ -1,6 +1,7 @@
 import Foundation
 import HDDNNCluster
 import HDDNNRuntime
+import HDDNNTestSupport
 import Hummingbird
 import HummingbirdTesting
 import HTTPTypes
@@ -26,7 +27,7 @@ import Testing
     }
 
     func images(_ n: Int) -> WireTensor {
-        WireTensor(name: "input", shape: [n, 1, 28, 28], payload: .uint8(Fixtures.images(n)))
+        WireTensor(name: "input", shape: [n, 1, 28, 28], payload: .uint8(SeededData.images(n)))
     }
 
     @Test func readinessWaitsForTheWarmUpInference() async throws {
@@ -93,7 +94,7 @@ import Testing
 
             try expect(try await raw("{\"inputs\": ["), .badRequest, "not valid JSON")
             try expect(try await infer(client, model: "resnet-9000", good), .notFound, "unknown model 'resnet-9000'")
-            let misnamed = WireTensor(name: "pixels", shape: [1, 1, 28, 28], payload: .uint8(Fixtures.images(1)))
+            let misnamed = WireTensor(name: "pixels", shape: [1, 1, 28, 28], payload: .uint8(SeededData.images(1)))
             try expect(try await infer(client, OIPCodec.encodeRequest(id: nil, parameters: nil, inputs: [misnamed], outputs: nil, binary: true)),
                        .badRequest, "has input 'input'")
             let wrongShape = WireTensor(name: "input", shape: [1, 3, 28, 28], payload: .fp32([Float](repeating: 0, count: 3 * 784)))

@@ -3,6 +3,7 @@ import Foundation
 import HDDNNCluster
 import HDDNNData
 import HDDNNRuntime
+import HDDNNTestSupport
 import Testing
 
 /// A client this project did not write, Triton's `tritonclient.http`, calls a real `hddnn serve`
@@ -14,7 +15,7 @@ import Testing
 @Suite struct OIPInteropTests {
     static var python: String? {
         if let p = ProcessInfo.processInfo.environment["HDDNN_OIP_PYTHON"] { return p }
-        let venv = Fixtures.root.appendingPathComponent(".venv-oip/bin/python").path
+        let venv = Repository.root.appendingPathComponent(".venv-oip/bin/python").path
         return FileManager.default.fileExists(atPath: venv) ? venv : nil
     }
 
@@ -29,8 +30,8 @@ import Testing
         }
         let port = LocalCluster.freeLoopbackPort()
         let server = Process()
-        server.executableURL = Fixtures.hddnn
-        server.arguments = ["serve", "--model", Fixtures.models.appendingPathComponent("end-mobilenet.onnx").path,
+        server.executableURL = Repository.hddnn
+        server.arguments = ["serve", "--model", Repository.models.appendingPathComponent("end-mobilenet.onnx").path,
                             "--role", "end", "--port", String(port), "--exit-with-parent", "--log-level", "error"]
         try server.run()
         defer { server.terminate(); server.waitUntilExit() }
@@ -46,7 +47,7 @@ import Testing
 
         let client = Process()
         client.executableURL = URL(fileURLWithPath: python)
-        client.arguments = [Fixtures.root.appendingPathComponent("scripts/oip_interop.py").path, "http://127.0.0.1:\(port)", "end-mobilenet"]
+        client.arguments = [Repository.root.appendingPathComponent("scripts/oip_interop.py").path, "http://127.0.0.1:\(port)", "end-mobilenet"]
         let out = Pipe(), err = Pipe()
         client.standardOutput = out
         client.standardError = err
@@ -61,7 +62,7 @@ import Testing
         #expect(metadata["name"] as? String == "end-mobilenet")
 
         let x = Tensor(shape: [2, 1, 28, 28], floats: (0..<(2 * 784)).map { Float($0 % 251) / 250 })
-        let model = try CardedModel.load(onnx: Fixtures.models.appendingPathComponent("end-mobilenet.onnx"))
+        let model = try CardedModel.load(onnx: Repository.models.appendingPathComponent("end-mobilenet.onnx"))
         let expected = try model.session.run(["input": x])["logits"]!.floats
         for key in ["binary", "json"] {
             let rows = try #require(result[key] as? [[Double]], "\(key) logits")

@@ -2,14 +2,15 @@ import Foundation
 import HDDNNCluster
 import HDDNNData
 import HDDNNRuntime
+import HDDNNTestSupport
 import Testing
 
 /// The split ("encryption module", eq. 12-16): tail(head(x)) must give the unsplit model's answer.
 @Suite struct SplitModuleTests {
     @Test(arguments: ["edge-resnet", "cloud-wrn"]) func headThenTailEqualsTheModel(name: String) throws {
-        let model = try CardedModel.load(onnx: Fixtures.models.appendingPathComponent("\(name).onnx"))
+        let model = try CardedModel.load(onnx: Repository.models.appendingPathComponent("\(name).onnx"))
         let split = try SplitModule(model: model, options: .init())
-        let x = WireTensor(name: "input", shape: [8, 1, 28, 28], payload: .uint8(Fixtures.images(8))).tensor()
+        let x = WireTensor(name: "input", shape: [8, 1, 28, 28], payload: .uint8(SeededData.images(8))).tensor()
         let whole = try model.session.run(["input": x])["logits"]!
         let features = try split.head.run(["input": x])[split.cut]!
         let parted = try split.tail.run([split.cut: features])["logits"]!
@@ -24,7 +25,7 @@ import Testing
     }
 
     @Test func aNamedCutMustExist() throws {
-        let model = try CardedModel.load(onnx: Fixtures.models.appendingPathComponent("edge-resnet.onnx"))
+        let model = try CardedModel.load(onnx: Repository.models.appendingPathComponent("edge-resnet.onnx"))
         #expect(throws: SplitError.self) { _ = try SplitModule(model: model, cut: "no-such-tensor", options: .init()) }
     }
 }

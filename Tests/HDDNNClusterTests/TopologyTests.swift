@@ -1,17 +1,18 @@
 import Foundation
 import HDDNNCluster
+import HDDNNTestSupport
 import Testing
 
 @Suite struct TopologyTests {
     @Test func shippedTopologiesLoad() throws {
-        let local = try Topology.load(Fixtures.root.appendingPathComponent("configs/local.yaml").path)
+        let local = try Topology.load(Repository.root.appendingPathComponent("configs/local.yaml").path)
         #expect(local.nodes(.end).count == 4 && local.nodes(.edge).count == 2 && local.nodes(.cloud).count == 1)
-        #expect(local.modelURL(try local.node("cloud")).path == Fixtures.models.appendingPathComponent("cloud-wrn.onnx").path)
+        #expect(local.modelURL(try local.node("cloud")).path == Repository.models.appendingPathComponent("cloud-wrn.onnx").path)
         #expect(local.link("end-3", "cloud") == LinkProfile(latency: 0.05, bandwidth: 100e6 / 8))
         #expect(local.link("cloud", "end-3") == local.link("end-3", "cloud"), "links are symmetric")
         #expect(local.link("edge-1", "cloud") == LinkProfile(latency: 0), "unlisted pairs get the defaults")
 
-        let paper = try Topology.load(Fixtures.root.appendingPathComponent("configs/paper.yaml").path)
+        let paper = try Topology.load(Repository.root.appendingPathComponent("configs/paper.yaml").path)
         #expect(paper.nodes(.end).count == 8 && paper.nodes(.edge).count == 4 && paper.nodes(.cloud).count == 1)
         // The paper's waits per exchange: 0.5 s to an edge device, 1 s to the cloud.
         #expect(2 * paper.link("end-5", "edge-2").latency == 0.5)
@@ -20,7 +21,7 @@ import Testing
     }
 
     @Test func embeddedCopyMatchesConfigsLocal() throws {
-        let file = try String(contentsOf: Fixtures.root.appendingPathComponent("configs/local.yaml"), encoding: .utf8)
+        let file = try String(contentsOf: Repository.root.appendingPathComponent("configs/local.yaml"), encoding: .utf8)
         #expect(Topology.localYAML == file, "hddnn demo's embedded topology must stay identical to configs/local.yaml")
     }
 
@@ -38,7 +39,7 @@ import Testing
 
     @Test func badFilesNameTheField() throws {
         func error(_ yaml: String) -> String {
-            do { _ = try Topology.parse(yaml, baseDirectory: Fixtures.root); return "" } catch { return "\(error)" }
+            do { _ = try Topology.parse(yaml, baseDirectory: Repository.root); return "" } catch { return "\(error)" }
         }
         #expect(error("nodes: []").contains("nodes"))
         #expect(error("nodes:\n  - { name: a, role: end, model: m.onnx }").contains("nodes.a.port"))
@@ -58,7 +59,7 @@ import Testing
     @Test func bytesQueueAndLatencyOverlaps() async throws {
         let topology = try Topology(
             nodes: [NodeSpec(name: "a", role: .end, trust: .dependable, model: "m.onnx", port: 1)],
-            links: [LinkSpec(from: "a", to: "b", latency: 0.1, bandwidth: 10e6)], baseDirectory: Fixtures.root)
+            links: [LinkSpec(from: "a", to: "b", latency: 0.1, bandwidth: 10e6)], baseDirectory: Repository.root)
         let links = LinkEmulator(topology: topology)
         // One message alone: latency + bytes / bandwidth. (Upper bounds are loose: other suites
         // run the engine on the same two cores.)

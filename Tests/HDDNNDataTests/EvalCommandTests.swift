@@ -1,26 +1,13 @@
 import Foundation
 import HDDNNData
+import HDDNNTestSupport
 import Testing
 
 /// `hddnn eval` end to end: the binary on generated data and models, its JSON, its errors, and a
 /// short run on the real Fashion-MNIST test split.
 @Suite(.serialized) struct EvalCommandTests {
-    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hddnn")
-
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
-
-    static func hddnn(_ args: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    /// Runs the `hddnn` binary to its end.
+    static func hddnn(_ args: [String]) throws -> ProcessRunner.Result { try ProcessRunner().run(args) }
 
     @Test func evalReportsAccuracyAtBothLevelsAndProgressLines() throws {
         let dir = try TestFiles.folder()

@@ -2,6 +2,7 @@ import Foundation
 import HDDNNData
 import HDDNNONNX
 import HDDNNRuntime
+import HDDNNTestSupport
 import Testing
 
 /// Model cards: the JSON training/train.py writes decodes field for field; a card that
@@ -159,21 +160,15 @@ struct ModelCardTests {
     }
 }
 
-/// models/ of the package, found from this file's path.
-let shippedModels = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("models")
-
 /// The trained models in models/, when present: every card fits its model, and the fine models
 /// can stand above the coarse one.
-@Suite(.enabled(if: FileManager.default.fileExists(atPath: shippedModels.appendingPathComponent("end-mobilenet.card.json").path)))
+@Suite(.enabled(if: FileManager.default.fileExists(atPath: Repository.models.appendingPathComponent("end-mobilenet.card.json").path)))
 struct ShippedModelTests {
-    static let models = shippedModels
-
     @Test func cardsFitTheirModelsAndTheTiersFitTogether() throws {
-        let end = try CardedModel.load(onnx: Self.models.appendingPathComponent("end-mobilenet.onnx"))
+        let end = try CardedModel.load(onnx: Repository.models.appendingPathComponent("end-mobilenet.onnx"))
         #expect(end.card.output.level == .coarse)
         for name in ["edge-resnet", "cloud-wrn"] {
-            let url = Self.models.appendingPathComponent(name + ".onnx")
+            let url = Repository.models.appendingPathComponent(name + ".onnx")
             guard FileManager.default.fileExists(atPath: url.path) else { continue }
             let upper = try CardedModel.load(onnx: url)
             #expect(upper.card.output.level == .fine)
@@ -184,9 +179,9 @@ struct ShippedModelTests {
     /// Every card training/train.py (and training/holistic.py) has written into the repository decodes and is consistent,
     /// including the paper models' cards whose ONNX files are too large to ship.
     @Test func everyCommittedCardDecodes() throws {
-        let runs = Self.models.deletingLastPathComponent().appendingPathComponent("training/runs")
+        let runs = Repository.root.appendingPathComponent("training/runs")
         var cards = [URL]()
-        for dir in [Self.models, runs] {
+        for dir in [Repository.models, runs] {
             guard let walk = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil) else { continue }
             for case let url as URL in walk where url.lastPathComponent.hasSuffix(".card.json") { cards.append(url) }
         }

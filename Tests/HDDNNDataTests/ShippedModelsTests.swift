@@ -1,18 +1,17 @@
 import Foundation
 import HDDNNData
+import HDDNNTestSupport
 import Testing
 
 /// The shipped models reproduce their cards: `hddnn eval` on the whole Fashion-MNIST test split
 /// gives the accuracy PyTorch measured at export within 0.1 percentage point, and
 /// `hddnn models --check` finds every card consistent with its ONNX file.
 @Suite(.serialized) struct ShippedModelsTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let models = root.appendingPathComponent("models")
     static let haveData = FileManager.default.fileExists(atPath: FashionMNIST.defaultDirectory + "/t10k-images-idx3-ubyte.gz")
 
     @Test(.enabled(if: haveData), arguments: ["end-mobilenet", "edge-resnet", "cloud-wrn"])
     func evalReproducesTheCard(name: String) throws {
-        let model = Self.models.appendingPathComponent(name + ".onnx")
+        let model = Repository.models.appendingPathComponent(name + ".onnx")
         let card = try ModelCard.read(from: ModelCard.url(forModel: model))
         let r = try EvalCommandTests.hddnn(["eval", "--model", model.path, "--json", "--threads", "2"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -31,7 +30,7 @@ import Testing
     }
 
     @Test func everyCardAgreesWithItsModel() throws {
-        let r = try EvalCommandTests.hddnn(["models", "--folder", Self.models.path, "--check"])
+        let r = try EvalCommandTests.hddnn(["models", "--folder", Repository.models.path, "--check"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("all 3 cards agree with their ONNX files"))
         #expect(r.stdout.contains("cloud-wrn"))

@@ -3,15 +3,12 @@ import Foundation
 import HDDNNData
 import HDDNNONNX
 import HDDNNRuntime
+import HDDNNTestSupport
 
 /// Files the tests write: gzip streams, IDX and CIFAR files, small models with cards.
 enum TestFiles {
     /// A fresh scratch folder; the caller removes it.
-    static func folder() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hddnn-data-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir
-    }
+    static func folder() throws -> URL { try Repository.workspace("data") }
 
     /// `data` as one gzip member (zlib's deflate with window bits 15 + 16).
     static func gzip(_ data: [UInt8]) -> [UInt8] {

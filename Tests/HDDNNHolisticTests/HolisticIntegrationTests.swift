@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import HDDNNCluster
 import HDDNNHolistic
+import HDDNNTestSupport
 import NIOCore
 import Testing
 
@@ -9,14 +10,10 @@ import Testing
 /// own columns, two cameras and an untrusted cloud. Queries go through the catalogue; the nodes'
 /// access logs show what left them.
 @Suite(.serialized) struct HolisticIntegrationTests {
-    static let root = PlannerTests.root
-    static let hddnn = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hddnn")
-
     /// A deployment in a temporary folder, with synthetic party tables (the models run on any
     /// numbers; the test is about where they go) and free ports.
     static func deployment() async throws -> LocalDeployment {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hddnn-holistic-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Repository.workspace("holistic")
         for party in ["lab", "clinic"] {
             let card = try PlannerTests.card("actg-\(party)")
             let columns = card.semantics!.columns!
@@ -25,7 +22,7 @@ import Testing
             try csv.write(to: dir.appendingPathComponent("\(party).csv"), atomically: true, encoding: .utf8)
         }
         let port = { LocalCluster.freeLoopbackPort() }
-        let models = root.appendingPathComponent("models/holistic").path
+        let models = Repository.models.appendingPathComponent("holistic").path
         let yaml = """
             defaults: { timeout: 500ms, request_timeout: 30s, benchmark_batch: 20 }
             catalog: { port: \(port()) }
@@ -41,7 +38,7 @@ import Testing
             """
         let path = dir.appendingPathComponent("holistic.yaml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return try await LocalDeployment.start(configPath: path, executable: hddnn, logDirectory: dir.appendingPathComponent("logs"))
+        return try await LocalDeployment.start(configPath: path, executable: Repository.hddnn, logDirectory: dir.appendingPathComponent("logs"))
     }
 
     static func accessLog(_ d: LocalDeployment, _ node: String) async throws -> [AccessLog.Entry] {

@@ -2,15 +2,14 @@ import Foundation
 import HDDNNCluster
 import HDDNNData
 import HDDNNHolistic
+import HDDNNTestSupport
 import Testing
 
 /// The planner and placer on a catalogue built from the shipped cards and measured-looking costs:
 /// what it refuses and why, where it places, and what it trades for a deadline.
 struct PlannerTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     static func card(_ name: String) throws -> ModelCard {
-        try JSONDecoder().decode(ModelCard.self, from: Data(contentsOf: root.appendingPathComponent("models/holistic/\(name).card.json")))
+        try JSONDecoder().decode(ModelCard.self, from: Data(contentsOf: Repository.models.appendingPathComponent("holistic/\(name).card.json")))
     }
 
     static func offer(_ name: String, msPerRecord: Double, split: Bool = true) throws -> ServiceNodeInfo.Offer {

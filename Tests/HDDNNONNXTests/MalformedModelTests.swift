@@ -1,6 +1,7 @@
 import Foundation
 import HDDNNONNX
 import HDDNNRuntime
+import HDDNNTestSupport
 import SwiftProtobuf
 import Testing
 
@@ -99,7 +100,7 @@ import Testing
     }
 
     @Test func externalDataStaysInsideTheModelFolder() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hddnn-ext-\(UUID().uuidString)")
+        let dir = try Repository.workspace("ext")
         let inner = dir.appendingPathComponent("model")
         try FileManager.default.createDirectory(at: inner, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }

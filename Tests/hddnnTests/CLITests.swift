@@ -1,34 +1,20 @@
 import Foundation
 import HDDNNONNX
 import HDDNNRuntime
+import HDDNNTestSupport
 import Testing
 
 /// The `hddnn` binary end to end: exit codes and one-line errors for bad input, and
 /// `infer` / `split` agreeing bit for bit.
 @Suite(.serialized) struct CLITests {
-    static let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("hddnn")
+    /// Runs the `hddnn` binary to its end.
+    static func hddnn(_ args: String...) throws -> ProcessRunner.Result { try hddnn(args) }
 
-    struct Result { var status: Int32; var stdout: String; var stderr: String }
-
-    static func hddnn(_ args: String...) throws -> Result { try hddnn(args) }
-
-    static func hddnn(_ args: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
+    static func hddnn(_ args: [String]) throws -> ProcessRunner.Result { try ProcessRunner().run(args) }
 
     /// A scratch folder holding a small CNN written as ONNX.
     static func workspace() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hddnn-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Repository.workspace("cli")
         var rng: UInt64 = 42
         func next() -> Float { rng = rng &* 6364136223846793005 &+ 1442695040888963407; return Float(rng >> 40) / Float(1 << 24) - 0.5 }
         func random(_ shape: [Int]) -> Tensor { Tensor(shape: shape, floats: (0..<Shape.count(shape)).map { _ in next() }) }

@@ -1,12 +1,11 @@
 import Foundation
 import HDDNNCluster
+import HDDNNTestSupport
 import Testing
 
 /// `serve`, `run` and `demo` as a user meets them: one-line errors for bad flags and files, a
 /// clear message when nodes are not running, and Ctrl-C stopping every node a command started.
 @Suite(.serialized) struct ClusterCLITests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     func expectFailure(_ args: [String], _ message: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         let r = try CLITests.hddnn(args)
         #expect(r.status != 0, sourceLocation: sourceLocation)
@@ -18,14 +17,13 @@ import Testing
         try expectFailure(["run", "--config", "configs/local.yaml", "--kill", "end-2"], "expected NODE@SHARE")
         try expectFailure(["run", "--config", "configs/local.yaml", "--deadline", "soon"], "--deadline")
         try expectFailure(["run", "--config", "configs/local.yaml", "--scheme", "fastest"], "fastest")
-        try expectFailure(["serve", "--config", Self.root.appendingPathComponent("configs/local.yaml").path, "--node", "nope"], "no node named 'nope'")
+        try expectFailure(["serve", "--config", Repository.root.appendingPathComponent("configs/local.yaml").path, "--node", "nope"], "no node named 'nope'")
         try expectFailure(["serve", "--model", "/no/model.onnx", "--port", "0"], "/no/model")
     }
 
     @Test func aJobWithoutRunningNodesSaysHowToStartThem() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hddnn-norun-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let yaml = "defaults: { timeout: 200ms }\nnodes:\n  - { name: end-1, role: end, model: \(Self.root.path)/models/end-mobilenet.onnx, port: \(LocalCluster.freeLoopbackPort()) }\n"
+        let dir = try Repository.workspace("norun")
+        let yaml = "defaults: { timeout: 200ms }\nnodes:\n  - { name: end-1, role: end, model: \(Repository.root.path)/models/end-mobilenet.onnx, port: \(LocalCluster.freeLoopbackPort()) }\n"
         try yaml.write(to: dir.appendingPathComponent("t.yaml"), atomically: true, encoding: .utf8)
         try expectFailure(["run", "--config", dir.appendingPathComponent("t.yaml").path, "--scheme", "end", "--images", "50",
                            "--journal", dir.appendingPathComponent("j.sqlite").path],
@@ -33,20 +31,19 @@ import Testing
     }
 
     @Test func ctrlCStopsEveryNodeTheCommandStarted() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hddnn-sigint-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Repository.workspace("sigint")
         let ports = [LocalCluster.freeLoopbackPort(), LocalCluster.freeLoopbackPort()]
         let yaml = """
             nodes:
-              - { name: end-1, role: end, model: \(Self.root.path)/models/end-mobilenet.onnx, port: \(ports[0]) }
-              - { name: edge-1, role: edge, model: \(Self.root.path)/models/edge-resnet.onnx, port: \(ports[1]) }
+              - { name: end-1, role: end, model: \(Repository.root.path)/models/end-mobilenet.onnx, port: \(ports[0]) }
+              - { name: edge-1, role: edge, model: \(Repository.root.path)/models/edge-resnet.onnx, port: \(ports[1]) }
             links:
               - { from: "end-*", to: "edge-*", latency: 2s }
 
             """
         try yaml.write(to: dir.appendingPathComponent("t.yaml"), atomically: true, encoding: .utf8)
         let p = Process()
-        p.executableURL = CLITests.binary
+        p.executableURL = Repository.hddnn
         p.currentDirectoryURL = dir
         p.arguments = ["run", "--config", "t.yaml", "--start", "--scheme", "end-edge", "--images", "5000"]
         let err = Pipe()

@@ -27,6 +27,11 @@ public final class NodeClient: Sendable {
         self.emulateSilentFailures = emulateSilentFailures
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
+        // A refused connection fails its request at once: the fault policies decide what a dead
+        // node costs and where the task goes next. With AsyncHTTPClient's own retry on, the pool
+        // to a killed node backs off exponentially (up to a minute), and requests to the same
+        // node fail with the old error for that long after it has been started again.
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.timeout = .init(connect: .seconds(Int64(max(1, topology.defaults.timeout.rounded(.up)))))
         self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.maxResponseBytes = max(topology.defaults.maxBodyBytes, 64 << 20)

@@ -130,10 +130,11 @@ public struct FineLabelRequest: Sendable {
         }
         guard policy != .none, attempts < maxAttempts else { return .finish(.coarse(.upperFailed(node: failedNode))) }
 
+        // Without a Monitor's list, the node that just failed is the one known to be down.
         if failure == .relayDown {
-            relay = Self.pick(candidates.relays, after: relay, where: { live?.contains($0) ?? true }) ?? relay
+            relay = Self.pick(candidates.relays, after: relay, where: { $0 != failedNode && (live?.contains($0) ?? true) }) ?? relay
         } else {
-            reroute(live: live, after: upper)
+            reroute(live: live, after: upper, failed: failedNode)
         }
         return route(now: now, live: live)
     }
@@ -141,13 +142,14 @@ public struct FineLabelRequest: Sendable {
     /// After a `wait`: the next send, re-picked from the live list as it is now.
     public mutating func resume(now: Double, live: Set<String>?) -> Action {
         if let live, !live.contains(relay) { relay = Self.pick(candidates.relays, after: relay, where: live.contains) ?? relay }
-        if let live, !live.contains(upper) { reroute(live: live, after: upper) }
+        if let live, !live.contains(upper) { reroute(live: live, after: upper, failed: nil) }
         return route(now: now, live: live)
     }
 
-    /// Moves to the next live upper node: the same tier first, then the other one.
-    private mutating func reroute(live: Set<String>?, after current: String) {
-        func isLive(_ node: String) -> Bool { live?.contains(node) ?? true }
+    /// Moves to the next live upper node other than `failed`: the same tier first, then the other
+    /// one. Nothing changes when there is none.
+    private mutating func reroute(live: Set<String>?, after current: String, failed: String?) {
+        func isLive(_ node: String) -> Bool { node != failed && (live?.contains(node) ?? true) }
         if let same = Self.pick(candidates.tier, after: current, where: isLive) {
             upper = same
         } else if let other = Self.pick(candidates.otherTier, after: current, where: isLive) {
