@@ -56,7 +56,7 @@ struct ScalingExperiment {
         let images = ctx.images(quick: 1000)
         var points: [Point] = []
         for n in 1...8 {
-            for scheme in SchemeKind.allCases {
+            for scheme in SchemeKind.paper + [.earliestFinish] {
                 ctx.log("  scaling: \(scheme.rawValue), \(n) end device(s)")
                 let r = try await ctx.run(cluster, JobConfiguration(scheme: scheme, images: images, batch: 50, endDevices: n,
                                                                     faultPolicy: .none, nmap: 1), journal: journal)

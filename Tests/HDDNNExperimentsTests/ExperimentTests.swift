@@ -1,5 +1,6 @@
 import Foundation
 import HDDNNExperiments
+import HDDNNTestSupport
 import Testing
 
 /// The experiment harness writes what the report script reads. Table 4 runs in process (no
@@ -28,7 +29,25 @@ import Testing
     }
 
     @Test func everyExperimentIsNamedAndDescribed() {
-        #expect(PaperExperiment.allCases.map(\.rawValue) == ["table1", "table2", "scaling", "schedulers", "table4", "table5", "faults", "deadline"])
+        #expect(PaperExperiment.allCases.map(\.rawValue) == ["table1", "table2", "scaling", "schedulers", "escalation", "table4", "table5", "faults", "deadline"])
         #expect(PaperExperiment.allCases.allSatisfy { !$0.summary.isEmpty })
+    }
+}
+
+/// The short chaos run of `make test` (`bench/chaos` runs hundreds): seeded kills of any nodes,
+/// restarts, a node killed twice, and a coordinator killed and resumed, each judged from its journal.
+@Suite struct ChaosTests {
+    @Test func noResultIsLostUnderSeededChaos() async throws {
+        let ctx = ExperimentContext(executable: Repository.hddnn, models: Repository.models, dataDirectory: Repository.fashionMNIST,
+                                    output: try Repository.workspace("chaos"), full: false, log: { _ in })
+        let chaos = ChaosExperiment(runs: 8, seed: 2026, images: 300, batch: 25, coordinatorEvery: 4)
+        let result = try await chaos.run(ctx)
+        for run in result.runs where !run.passed {
+            Issue.record("run \(run.index) (\(run.scheme), \(run.policy), \(run.faults.joined(separator: " "))): \(run.violations.joined(separator: "; "))")
+        }
+        #expect(result.totalRuns == 8 && result.coordinatorKills == 2)
+        #expect(result.kills > 0, "the seed must kill something")
+        #expect(result.lost == 0 && result.duplicates == 0 && result.tasks == 8 * 12)
+        #expect(Set(result.runs.map(\.policy)) == ["reassign", "monitor"])
     }
 }

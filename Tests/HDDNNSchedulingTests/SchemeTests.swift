@@ -73,4 +73,21 @@ import Testing
         #expect(SchemeKind(rawValue: "end-edge") == .endEdge)
         #expect(SchemeKind.mapping.make(costs: costs, nmap: 2).name == "Mapping")
     }
+
+    @Test func escalationPredictsTheEdgePhaseThenOneCloudExchange() {
+        var c = costs
+        c.escalatedShare = 0.25
+        let scheme = EscalationScheme(threshold: 0.1)
+        let p = scheme.predict(c)
+        // T_End-Edge = 70 (eq. 5); the cloud's share, 10 + 200 x 0.25 x 0.2 = 20, fits inside it;
+        // then one escalation: t_c 1.0 + 0.25 x 0.2.
+        #expect(abs(p.finishSeconds - 71.05) < 1e-9)
+        #expect(abs(p.fineAccuracy! - (0.75 * 0.94 + 0.25 * 0.96)) < 1e-12)
+        #expect(scheme.escalationThreshold == 0.1 && EndEdgeScheme().escalationThreshold == nil)
+        // The edge device holding the fewest requests; ties rotate with the task.
+        let load = UpperLoad(outstanding: ["edge-1": 2, "edge-2": 0, "edge-3": 1, "edge-4": 0])
+        #expect(scheme.upperNode(task: 0, endDevice: 0, layout: layout, load: load) == "edge-2")
+        #expect(scheme.upperNode(task: 2, endDevice: 0, layout: layout, load: load) == "edge-4")
+        #expect(SchemeKind.escalate.requires == [.edge] && SchemeKind.escalate.needs == [.edge, .cloud])
+    }
 }

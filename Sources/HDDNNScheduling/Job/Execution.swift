@@ -213,6 +213,9 @@ struct Execution: Sendable {
 
     /// Drives a `FineLabelRequest` for the task's images (`rows` of them when given) to its end:
     /// sends, waits and re-routes as it says, and reports each failed node to the Monitor.
+    /// An escalation (`rows`) refines a task that already has its fine label, so it tries each
+    /// cloud node twice at most instead of paying Reassign's timeouts 64 times, and does not wait
+    /// for a dead cloud to come back.
     private func ask(upper: String, tier: NodeRole, otherTier: NodeRole?, relay: String, rows: [Int]?, span: JobPlan.TaskSpan,
                      task: Int, first: Double, state: JobState, monitor: Monitor?) async -> Answer {
         let deadline = configuration.deadline.map { first + $0 }
@@ -221,7 +224,8 @@ struct Execution: Sendable {
             candidates: .init(relays: layout.end, tier: plan.upperNodes(tier), otherTier: otherTier.map(plan.upperNodes) ?? []),
             policy: policy, deadline: deadline, expected: { [plan] in plan.expectedSeconds(at: $0) },
             requestTimeout: plan.topology.defaults.requestTimeout, heartbeat: configuration.heartbeat,
-            maxAttempts: Self.maxAttempts, giveUpAfter: giveUpAfter)
+            maxAttempts: rows == nil ? Self.maxAttempts : 2 * max(1, plan.upperNodes(tier).count),
+            giveUpAfter: rows == nil ? giveUpAfter : 0)
         var action = request.next(now: clock.now)
         let expectedRows = rows?.count ?? span.count
         while true {

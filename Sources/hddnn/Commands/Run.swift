@@ -25,7 +25,7 @@ struct Run: AsyncParsableCommand {
 
               hddnn run --config configs/local.yaml --start --scheme mapping --images 2000
               hddnn run --config configs/local.yaml --start --scheme end-edge --kill end-2@30% --fault-policy monitor
-              hddnn run --config configs/local.yaml --start --scheme escalate --threshold 0.2
+              hddnn run --config configs/local.yaml --start --scheme escalate --threshold 0.1
               hddnn run --config configs/local.yaml --start --kill edge-1@20%+2s   # killed, started again 2 s later
             """)
 
