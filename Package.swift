@@ -34,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         .systemLibrary(
@@ -63,6 +66,16 @@ let package = Package(
         .target(
             name: "HDDNNData",
             dependencies: ["HDDNNRuntime", "HDDNNONNX", "CZlib"]
+        ),
+        // The project's PKI: node identities (SPIFFE URI SANs), the CA, node certificates, and the
+        // check that a peer's chain proves an identity.
+        .target(
+            name: "HDDNNTrust",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
         ),
         .target(
             name: "HDDNNCluster",
@@ -118,6 +131,8 @@ let package = Package(
                 "HDDNNScheduling",
                 "HDDNNExperiments",
                 "HDDNNHolistic",
+                "HDDNNTrust",
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -127,6 +142,11 @@ let package = Package(
             name: "HDDNNTestSupport",
             dependencies: ["HDDNNScheduling"],
             path: "Tests/HDDNNTestSupport"
+        ),
+        .testTarget(
+            name: "HDDNNTrustTests",
+            dependencies: ["HDDNNTrust", "HDDNNTestSupport", "hddnn", .product(name: "X509", package: "swift-certificates"),
+                           .product(name: "Crypto", package: "swift-crypto"), .product(name: "SwiftASN1", package: "swift-asn1")]
         ),
         .testTarget(name: "HDDNNRuntimeTests", dependencies: ["HDDNNRuntime", "HDDNNTestSupport"]),
         .testTarget(
