@@ -27,7 +27,8 @@ import Testing
         #expect(await state.failed(t0, device: 0, live: nil, maxAttempts: 64))
         #expect(await state.next(device: 0, live: nil) == nil, "task 1 is still queued: the round is not over")
         #expect(await state.next(device: 1, live: nil) == 1)
-        #expect(await state.next(device: 0, live: nil) == 0, "dealt again, to a dead device too")
+        #expect(await state.next(device: 0, live: nil) == nil, "dealt again, to the device after the one it failed on")
+        #expect(await state.next(device: 1, live: nil) == 0)
         #expect(await state.attempts[0] == 2)
     }
 
@@ -55,5 +56,22 @@ import Testing
         _ = await state.next(device: 0, live: nil)
         #expect(await state.abandon() == 2)
         #expect(await state.lost == [1: .noEndDevice, 2: .noEndDevice])
+    }
+
+    /// Found by `hddnn chaos`: with two of three end devices dead, a shared rotation could deal one
+    /// task to the dead ones round after round until its 64 attempts ran out.
+    @Test func reassignSendsAFailedTaskToTheNextDeviceSoItMeetsEveryOne() async {
+        let state = JobState(policy: .reassign, devices: ["end-1", "end-2", "end-3"], tasks: [0, 1, 2], clock: ManualClock())
+        // end-2 and end-3 are dead; follow task 1 (dealt first to end-2) through its rounds.
+        var visited: [Int] = []
+        for _ in 0..<3 {
+            var got: [Int: Int] = [:]
+            for d in 0..<3 { while let t = await state.next(device: d, live: nil) { got[t] = d } }
+            guard let device = got[1] else { break }
+            visited.append(device)
+            for (t, d) in got where d != 0 { _ = await state.failed(t, device: d, live: nil, maxAttempts: 64) }
+            if device == 0 { break }
+        }
+        #expect(visited == [1, 2, 0], "dead end-2, dead end-3, then the live end-1")
     }
 }

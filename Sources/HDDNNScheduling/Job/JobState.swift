@@ -8,7 +8,10 @@ import Foundation
 /// - tasks start in round-robin queues over the job's end devices (sequential order, §3.4);
 /// - none: a failed task is lost;
 /// - Reassign: a failed task waits until every queue is empty (all tasks assigned at least once),
-///   then the waiting tasks are dealt round-robin to all devices again, dead or not;
+///   then the waiting tasks are dealt to all devices again, dead or not, each to the device after
+///   the one it last failed on, so every task meets every device in turn (a rotation shared by
+///   all tasks can fall in step with the number of devices and send one task to the same dead
+///   devices until its attempts run out: the chaos test found that);
 /// - Monitor: a device that leaves the live list hands its queue to the live devices at once, and
 ///   a failed task goes to the live device with the shortest queue.
 ///
@@ -20,6 +23,8 @@ public actor JobState {
     public let clock: any JobClock
     private var queues: [[Int]]
     private var waiting: [Int] = []
+    /// The device each waiting task failed on last (Reassign deals it to the next one).
+    private var lastFailedOn: [Int: Int] = [:]
     public private(set) var attempts: [Int: Int] = [:]
     public private(set) var firstDispatch: [Int: Double] = [:]
     private var coarseDone = Set<Int>()
@@ -51,7 +56,13 @@ public actor JobState {
         if queues[d].isEmpty, !waiting.isEmpty, queues.allSatisfy(\.isEmpty) {
             let targets = policy == .monitor ? devices.indices.filter { live?.contains(devices[$0]) ?? true } : Array(devices.indices)
             guard !targets.isEmpty else { return nil }
-            for (k, t) in waiting.enumerated() { queues[targets[(nextRoundStart + k) % targets.count]].append(t) }
+            for (k, t) in waiting.enumerated() {
+                if policy == .reassign, let failedOn = lastFailedOn[t] {
+                    queues[(failedOn + 1) % devices.count].append(t)
+                } else {
+                    queues[targets[(nextRoundStart + k) % targets.count]].append(t)
+                }
+            }
             nextRoundStart += waiting.count
             waiting.removeAll()
         }
@@ -82,6 +93,7 @@ public actor JobState {
             lost[task] = .attemptsSpent(attempts[task] ?? 0)
             return false
         case .reassign:
+            lastFailedOn[task] = d
             waiting.append(task)
         case .monitor:
             let targets = devices.indices.filter { $0 != d && (live?.contains(devices[$0]) ?? true) }
