@@ -7,6 +7,8 @@ import PackageDescription
 // link emulation) <- HDDNNScheduling (schemes, job runner, fault policies, journal)
 // <- HDDNNExperiments (the paper's §4, reproduced) <- hddnn.
 // HDDNNCluster <- HDDNNHolistic (catalogue, planner, placement, outcome fusion: the vision paper) <- hddnn.
+// HDDNNTrust (identities, the project CA, peer verification) <- HDDNNCluster (mutual TLS on every hop).
+// Tests/HDDNNTestSupport: what the test targets share (paths, a process runner, seeded data, a manual clock).
 
 #if os(Linux)
 let blasDependency: [Target.Dependency] = ["CBLAS"]
@@ -37,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -83,9 +86,13 @@ let package = Package(
                 "HDDNNRuntime",
                 "HDDNNONNX",
                 "HDDNNData",
+                "HDDNNTrust",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -160,8 +167,9 @@ let package = Package(
         .testTarget(
             name: "HDDNNClusterTests",
             dependencies: ["HDDNNTestSupport", 
-                "HDDNNCluster", "HDDNNRuntime", "HDDNNData", "hddnn",
+                "HDDNNCluster", "HDDNNRuntime", "HDDNNData", "HDDNNTrust", "hddnn",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

@@ -58,17 +58,22 @@ public struct CertificateAuthority: Sendable {
         try PEMFiles.write(key: key, to: folder.appendingPathComponent("ca-key.pem"))
     }
 
-    /// A node certificate: `identity` as its one URI SAN, the DNS names and IP addresses it is
-    /// reached at, server and client authentication, valid from `now` for `validity` seconds.
-    /// `serverAuth` / `clientAuth` false leave that usage out (tests use it for the wrong-usage case).
-    public func issue(_ identity: NodeIdentity, dnsNames: [String] = ["localhost"], ipAddresses: [String] = ["127.0.0.1"],
+    /// A node certificate: `identity` as its one URI SAN and as a DNS name, further DNS names it is
+    /// reached at by foreign clients, server and client authentication, valid from `now` for
+    /// `validity` seconds. `serverAuth` / `clientAuth` false leave that usage out (tests use it
+    /// for the wrong-usage case).
+    ///
+    /// No IP address SANs by default: SwiftNIO SSL (and OpenSSL-style checks generally) accept a
+    /// server whose certificate names the connected IP address whatever host name was asked
+    /// for, so with every node on 127.0.0.1 any node's certificate would pass for any other's.
+    public func issue(_ identity: NodeIdentity, dnsNames: [String] = ["localhost"], ipAddresses: [String] = [],
                       now: Date = Date(), validity: TimeInterval = defaultNodeValidity, serverAuth: Bool = true,
                       clientAuth: Bool = true) throws -> IssuedCertificate {
         guard identity.trustDomain == trustDomain else {
             throw IdentityError.foreignTrustDomain(found: identity.trustDomain, expected: trustDomain)
         }
         let nodeKey = Certificate.PrivateKey(P256.Signing.PrivateKey())
-        var names: [GeneralName] = [.uniformResourceIdentifier(identity.uri)]
+        var names: [GeneralName] = [.uniformResourceIdentifier(identity.uri), .dnsName(identity.dnsName)]
         names += dnsNames.map { .dnsName($0) }
         for ip in ipAddresses {
             guard let bytes = IPAddressBytes(ip) else { throw TrustError.badAddress(ip) }

@@ -40,6 +40,12 @@ public struct NodeIdentity: Sendable, Hashable, Codable, CustomStringConvertible
     /// The URI SAN.
     public var uri: String { "spiffe://\(trustDomain)/\(role.rawValue)/\(trust.rawValue)/\(domain)/\(name)" }
 
+    /// The same identity as a DNS name, `<name>.<role>.<trust>.<domain>.node.<trust-domain>`, which
+    /// node certificates also carry. A sender addresses a node by this name (resolved to the
+    /// node's address by the client, not by DNS), so the TLS handshake's hostname check proves,
+    /// before any body leaves, that the peer is the node, role and trust the sender expects.
+    public var dnsName: String { "\(name).\(role.rawValue).\(trust.rawValue).\(domain).node.\(trustDomain)".lowercased() }
+
     public var description: String { uri }
 
     /// Parses a URI SAN, refusing anything this version does not write: another scheme, a user,

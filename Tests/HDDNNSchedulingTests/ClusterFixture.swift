@@ -71,3 +71,29 @@ actor HealthyCluster {
         return c
     }
 }
+
+/// A cluster for tests that kill nodes: started once, and every node that a previous test killed
+/// is started again before the next one gets it.
+actor RestartingCluster {
+    private let name: String
+    private let nodes: [(String, String, String, String)]
+    private let timeout: String
+    private var cluster: LocalCluster?
+
+    init(_ name: String, nodes: [(String, String, String, String)], timeout: String = "300ms") {
+        self.name = name
+        self.nodes = nodes
+        self.timeout = timeout
+    }
+
+    func get() async throws -> LocalCluster {
+        if let cluster {
+            let dead = cluster.topology.nodes.map(\.name).filter { !cluster.isRunning($0) }
+            if !dead.isEmpty { try await cluster.start(dead, timeout: 120) }
+            return cluster
+        }
+        let c = try await ClusterFixture.start(name, nodes: nodes, timeout: timeout)
+        cluster = c
+        return c
+    }
+}

@@ -7,26 +7,14 @@ import Testing
 /// and Reassign no task is lost and every task's result is recorded exactly once; under none the
 /// dead device's tasks are lost, which is what the policies are for.
 @Suite(.serialized) struct FaultToleranceTests {
-    actor FaultCluster {
-        static let shared = FaultCluster()
-        private var cluster: LocalCluster?
-
-        /// Three end devices and an edge device, all running (a killed node is started again).
-        func get() async throws -> LocalCluster {
-            if let cluster {
-                let dead = cluster.topology.nodes.map(\.name).filter { !cluster.isRunning($0) }
-                if !dead.isEmpty { try await cluster.start(dead, timeout: 120) }
-                return cluster
-            }
-            let c = try await ClusterFixture.start("faults", nodes: [
-                ("end-1", "end", "dependable", "end-mobilenet.onnx"),
-                ("end-2", "end", "dependable", "end-mobilenet.onnx"),
-                ("end-3", "end", "dependable", "end-mobilenet.onnx"),
-                ("edge-1", "edge", "dependable", "edge-resnet.onnx"),
-            ], timeout: "300ms")
-            cluster = c
-            return c
-        }
+    /// Three end devices and an edge device, all running (a killed node is started again).
+    enum FaultCluster {
+        static let shared = RestartingCluster("faults", nodes: [
+            ("end-1", "end", "dependable", "end-mobilenet.onnx"),
+            ("end-2", "end", "dependable", "end-mobilenet.onnx"),
+            ("end-3", "end", "dependable", "end-mobilenet.onnx"),
+            ("edge-1", "edge", "dependable", "edge-resnet.onnx"),
+        ])
     }
 
     func job(_ policy: FaultPolicy, kill: String = "end-3", at: Double = 0.3) -> JobConfiguration {

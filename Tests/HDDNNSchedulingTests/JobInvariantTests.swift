@@ -11,25 +11,13 @@ import Testing
 /// escalation scheme's labels are the edge's or the cloud's image by image.
 @Suite(.serialized) struct JobInvariantTests {
     /// Two end devices, an edge device and the cloud (a killed node is started again).
-    actor TierCluster {
-        static let shared = TierCluster()
-        private var cluster: LocalCluster?
-
-        func get() async throws -> LocalCluster {
-            if let cluster {
-                let dead = cluster.topology.nodes.map(\.name).filter { !cluster.isRunning($0) }
-                if !dead.isEmpty { try await cluster.start(dead, timeout: 120) }
-                return cluster
-            }
-            let c = try await ClusterFixture.start("tiers", nodes: [
-                ("end-1", "end", "dependable", "end-mobilenet.onnx"),
-                ("end-2", "end", "dependable", "end-mobilenet.onnx"),
-                ("edge-1", "edge", "dependable", "edge-resnet.onnx"),
-                ("cloud", "cloud", "undependable", "cloud-wrn.onnx"),
-            ], timeout: "300ms")
-            cluster = c
-            return c
-        }
+    enum TierCluster {
+        static let shared = RestartingCluster("tiers", nodes: [
+            ("end-1", "end", "dependable", "end-mobilenet.onnx"),
+            ("end-2", "end", "dependable", "end-mobilenet.onnx"),
+            ("edge-1", "edge", "dependable", "edge-resnet.onnx"),
+            ("cloud", "cloud", "undependable", "cloud-wrn.onnx"),
+        ])
     }
 
     /// The reproduction: End-Cloud with the cloud killed under Monitor used to end with

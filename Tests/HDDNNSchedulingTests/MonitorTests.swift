@@ -58,3 +58,32 @@ import Testing
         #expect(clock.sleepers == 0)
     }
 }
+
+/// The manual clock itself: a task cancelled before it sleeps must not sleep forever.
+@Suite struct ManualClockTests {
+    @Test func aSleepAfterCancellationEndsAtOnce() async {
+        let clock = ManualClock()
+        let task = Task {
+            while !Task.isCancelled { await Task.yield() }
+            do { try await clock.sleep(seconds: 10); return false } catch { return true }
+        }
+        task.cancel()
+        #expect(await task.value, "the sleep threw CancellationError instead of waiting for a clock that never moves")
+        #expect(clock.sleepers == 0)
+    }
+
+    @Test func sleepersWakeInDeadlineOrderWhenTimePasses() async throws {
+        let clock = ManualClock(now: 0)
+        final class Order: Sendable { let woke = Mutex<[Int]>([]) }
+        let order = Order()
+        let a = Task { try await clock.sleep(seconds: 2); order.woke.withLock { $0.append(2) } }
+        let b = Task { try await clock.sleep(seconds: 1); order.woke.withLock { $0.append(1) } }
+        #expect(await clock.waitForSleepers(2))
+        clock.advance(by: 1.5)
+        try await b.value
+        #expect(order.woke.withLock { $0 } == [1] && clock.sleepers == 1)
+        clock.advance(by: 1)
+        try await a.value
+        #expect(order.woke.withLock { $0 } == [1, 2] && clock.now == 2.5)
+    }
+}

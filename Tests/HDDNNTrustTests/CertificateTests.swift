@@ -24,7 +24,8 @@ import X509
         #expect(try await verifier.verify(chain: [issued.certificate], side: .server) == edge)
         let sans = try #require(try issued.certificate.extensions.subjectAlternativeNames)
         #expect(sans.contains(.dnsName("edge-1.lab")) && sans.contains(.uniformResourceIdentifier(edge.uri)))
-        #expect(sans.count == 5)
+        #expect(sans.contains(.dnsName("edge-1.edge.dependable.default.node.hddnn.local")), "the identity as a DNS name too")
+        #expect(sans.count == 6)
         #expect(issued.certificate.notValidAfter.timeIntervalSince(issued.certificate.notValidBefore) <= 7 * 86_400 + 600, "short validity")
         #expect(try issued.certificate.extensions.basicConstraints == .notCertificateAuthority)
     }

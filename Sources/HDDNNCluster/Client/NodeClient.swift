@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import NIOSSL
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -20,12 +21,25 @@ public final class NodeClient: Sendable {
     private let http: HTTPClient
     private let maxResponseBytes: Int
 
-    public init(origin: String, topology: Topology, emulateSilentFailures: Bool = true) {
+    /// Under the topology's TLS the client presents `identity` (loaded for `origin` when not
+    /// given) and addresses every node by its identity's DNS name (`TLSIdentity`).
+    public init(origin: String, topology: Topology, emulateSilentFailures: Bool = true, identity: TLSIdentity? = nil) {
         self.origin = origin
         self.topology = topology
         self.links = LinkEmulator(topology: topology)
         self.emulateSilentFailures = emulateSilentFailures
         var configuration = HTTPClient.Configuration()
+        if let tls = topology.tls {
+            // Without its own certificate the client still refuses untrusted servers; servers
+            // refuse it at the handshake, with a message in their logs.
+            let identity = identity ?? (try? TLSIdentity(settings: tls, process: origin))
+            var client = identity?.clientConfiguration ?? TLSConfiguration.makeClientConfiguration()
+            if identity == nil, let roots = try? NIOSSLCertificate.fromPEMFile(tls.ca) { client.trustRoots = .certificates(roots) }
+            client.minimumTLSVersion = .tlsv12
+            configuration.tlsConfiguration = client
+            configuration.dnsOverride = Dictionary(topology.nodes.map { (TLSIdentity.host(of: $0, tls: tls), $0.host) },
+                                                   uniquingKeysWith: { first, _ in first })
+        }
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
         // A refused connection fails its request at once: the fault policies decide what a dead
         // node costs and where the task goes next. With AsyncHTTPClient's own retry on, the pool

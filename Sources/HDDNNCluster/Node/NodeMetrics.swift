@@ -43,6 +43,16 @@ public struct NodeMetrics: Sendable {
 
     func queue(depth: Int) { queueDepth.record(depth) }
 
+    /// A TLS handshake refused because the caller's certificate proves no identity of the project.
+    func handshakeRefused() {
+        CoreMetrics.Counter(label: "hddnn_tls_handshake_failures_total", factory: factory).increment()
+    }
+
+    /// A request refused because the authenticated caller may not make it.
+    func denied() {
+        CoreMetrics.Counter(label: "hddnn_authorization_denials_total", factory: factory).increment()
+    }
+
     /// The Prometheus text exposition.
     public func exposition() -> [UInt8] { registry.emitToBuffer() }
 }

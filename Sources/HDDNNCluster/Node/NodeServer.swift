@@ -3,6 +3,9 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import HDDNNTrust
+import HummingbirdCore
+import HummingbirdTLS
 
 /// Puts a `NodeService` behind the Open Inference Protocol v2 (KServe v2 REST) on Hummingbird:
 ///
@@ -28,8 +31,8 @@ public struct NodeServer: Sendable {
     public static let version = "0.6.0"
 
     /// The router, for `Application` or for HummingbirdTesting.
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<NodeRequestContext> {
+        let router = Router(context: NodeRequestContext.self)
         let service = self.service
         router.get("/v2") { _, _ in
             OIPHTTP.json(ServerMetadataResponse(name: "hddnn", version: Self.version,
@@ -55,17 +58,34 @@ public struct NodeServer: Sendable {
                 }
             }
             router.post(RouterPath("\(prefix)/infer")) { request, context in
-                await infer(service, request: request, model: context.parameters.get("model") ?? "")
+                await infer(service, request: request, model: context.parameters.get("model") ?? "", caller: await context.caller())
             }
         }
         return router
     }
 
-    /// An application listening where the topology puts the node (port 0 picks a free one).
+    /// An application listening where the topology puts the node (port 0 picks a free one):
+    /// HTTPS with client certificates required when the topology has `tls`, plain HTTP (with a
+    /// warning) when it says `tls: off`.
     public func application(host: String? = nil, port: Int? = nil,
-                            onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(
+                            onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        let server: HTTPServerBuilder
+        if let tls = service.topology.tls {
+            let identity: TLSIdentity
+            do { identity = try TLSIdentity(settings: tls, process: service.spec.name) } catch { throw error }
+            let logger = service.logger, metrics = service.metrics
+            server = try .tls(.http1(), configuration: TLSChannelConfiguration(
+                tlsConfiguration: identity.serverConfiguration,
+                customAsyncVerificationCallback: { certificates in
+                    await identity.verifyCaller(certificates, logger: logger) { _ in metrics.handshakeRefused() }
+                }))
+        } else {
+            service.logger.warning("plain HTTP: the topology says `tls: off` (or has no tls section), so callers are not authenticated and traffic is not encrypted")
+            server = .http1()
+        }
+        return Application(
             router: router(),
+            server: server,
             configuration: .init(address: .hostname(host ?? service.spec.host, port: port ?? service.spec.port),
                                  serverName: "hddnn/\(service.spec.name)"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
@@ -91,18 +111,20 @@ private func metadata(_ service: NodeService, model: String) throws(OIPError) ->
         outputs: [.init(name: card.output.name, datatype: "FP32", shape: [-1, card.output.labels.count])]))
 }
 
-private func infer(_ service: NodeService, request: Request, model: String) async -> Response {
+private func infer(_ service: NodeService, request: Request, model: String, caller: NodeIdentity?) async -> Response {
     let start = ContinuousClock.now
     var received = 0
     let response: Response
     do throws(OIPError) {
         let (decoded, size) = try await OIPHTTP.inferRequest(request, limit: service.topology.defaults.maxBodyBytes)
         received = size
-        let answer = try await service.infer(model: model, request: decoded, traceparent: OIPHTTP.traceparent(of: request))
+        let answer = try await service.infer(model: model, request: decoded, traceparent: OIPHTTP.traceparent(of: request), caller: caller)
         response = OIPHTTP.inferResponse(model: model, request: request, decoded: decoded, outputs: answer.outputs,
                                          parameters: answer.parameters)
     } catch {
-        service.logger.notice("refused", metadata: ["model": "\(model)", "status": "\(error.status)", "error": "\(error)"])
+        service.logger.notice("refused", metadata: ["model": "\(model)", "status": "\(error.status)", "error": "\(error)",
+                                                    "caller": "\(caller?.uri ?? "unauthenticated")"])
+        if case .forbidden = error { service.metrics.denied() }
         response = OIPHTTP.error(error)
     }
     let sent = response.body.contentLength ?? 0

@@ -1,4 +1,5 @@
 import Foundation
+import HDDNNTrust
 import HDDNNData
 import HDDNNRuntime
 import Logging
@@ -119,7 +120,11 @@ public final class NodeService: Sendable {
     }
 
     /// Serves `POST /v2/models/{model}/infer`.
-    public func infer(model requested: String, request: OIPCodec.DecodedRequest, traceparent: String?) async throws(OIPError) -> Answer {
+    /// `caller`: who sent the request, as its certificate proves (nil on plain HTTP). A caller
+    /// whose certificate says undependable may not hand this node raw data: it should never have
+    /// held any (HDDNN §3.5).
+    public func infer(model requested: String, request: OIPCodec.DecodedRequest, traceparent: String?,
+                      caller: NodeIdentity? = nil) async throws(OIPError) -> Answer {
         guard isReady else { throw .unavailable("node '\(spec.name)' is still warming up; poll /v2/health/ready") }
         let received = TaskMetadata.now()
         let metadata = try TaskMetadata(parameters: request.request.parameters)
@@ -133,6 +138,9 @@ public final class NodeService: Sendable {
             throw .badRequest("model '\(modelName)' takes one input, the request has \(request.inputs.count)")
         }
         let payload = metadata?.payload ?? .raw
+        if let caller, caller.trust == .undependable, payload == .raw {
+            throw .forbidden("caller '\(caller.name)' is undependable by its certificate and may not send raw data; send the split's feature maps")
+        }
         if payload == .raw, spec.trust == .undependable, metadata != nil {
             throw .badRequest("node '\(spec.name)' is undependable and refuses raw HDDNN payloads; send the split's feature maps (\(split?.cut ?? "-"))")
         }

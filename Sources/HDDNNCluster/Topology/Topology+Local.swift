@@ -27,6 +27,9 @@ extension Topology {
       - { name: edge-1, role: edge, trust: dependable, model: models/edge-resnet.onnx, port: 19201 }
       - { name: edge-2, role: edge, trust: undependable, model: models/edge-resnet.onnx, port: 19202 }
       - { name: cloud, role: cloud, trust: undependable, model: models/cloud-wrn.onnx, port: 19301, threads: 2 }
+    # Mutual TLS on every hop: the project CA and one certificate per process (`hddnn pki`; `hddnn
+    # demo` and `hddnn run --start` mint them here on first use). `tls: off` for plain HTTP.
+    tls: { ca: .hddnn/pki/ca.pem, certificates: .hddnn/pki, trust_domain: hddnn.local }
     links:
       - { from: coordinator, to: "end-*", latency: 1ms, bandwidth: 1Gbit/s }
       - { from: "end-*", to: "edge-*", latency: 25ms, bandwidth: 200Mbit/s }

@@ -23,7 +23,7 @@ extension Topology {
     /// layer's, `extraKeys`) give nodes their models another way.
     public static func parse(root: [String: Any], baseDirectory: URL, hierarchy: Bool = true,
                              extraKeys: Set<String> = []) throws(TopologyError) -> Topology {
-        let known: Set<String> = ["defaults", "nodes", "links", "name", "description"]
+        let known: Set<String> = ["defaults", "nodes", "links", "tls", "name", "description"]
         for key in root.keys where !known.contains(key) && !extraKeys.contains(key) {
             throw .invalidField(field: key, reason: "unknown top-level key (expected \((known.subtracting(["name", "description"]).union(extraKeys)).sorted().joined(separator: ", ")))")
         }
@@ -80,9 +80,26 @@ extension Topology {
                 latency: try map["latency"].map { v throws(TopologyError) in try YAMLField.seconds(v, field: "\(f).latency") },
                 bandwidth: try map["bandwidth"].map { v throws(TopologyError) in try YAMLField.bytesPerSecond(v, field: "\(f).bandwidth") }))
         }
+        var tls: TLSSettings?
+        switch root["tls"] {
+        case nil, false as Bool: tls = nil
+        case let text as String where ["off", "no", "false"].contains(text.lowercased()): tls = nil
+        case let raw?:
+            let map = try YAMLField.mapping(raw, field: "tls")
+            for key in map.keys where !["ca", "certificates", "trust_domain", "domain"].contains(key) {
+                throw .invalidField(field: "tls.\(key)", reason: "unknown key (expected ca, certificates, trust_domain, domain)")
+            }
+            func path(_ key: String) throws(TopologyError) -> String {
+                let p = try YAMLField.string(map[key], field: "tls.\(key)")
+                return p.hasPrefix("/") ? p : baseDirectory.appendingPathComponent(p).standardizedFileURL.path
+            }
+            tls = TLSSettings(ca: try path("ca"), certificates: try path("certificates"),
+                              trustDomain: try map["trust_domain"].map { v throws(TopologyError) in try YAMLField.string(v, field: "tls.trust_domain") } ?? "hddnn.local",
+                              domain: try map["domain"].map { v throws(TopologyError) in try YAMLField.string(v, field: "tls.domain") } ?? "default")
+        }
         // A deployment file describes a hierarchy, and every hierarchy starts at the end devices.
         if hierarchy, !nodes.contains(where: { $0.role == .end }) { throw .noNodes(role: .end) }
-        return try Topology(nodes: nodes, links: links, defaults: defaults, baseDirectory: baseDirectory)
+        return try Topology(nodes: nodes, links: links, defaults: defaults, tls: tls, baseDirectory: baseDirectory)
     }
 }
 

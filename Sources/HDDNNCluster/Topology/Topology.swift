@@ -20,6 +20,8 @@ public struct Topology: Sendable {
     public var nodes: [NodeSpec]
     public var links: [LinkSpec]
     public var defaults: Defaults
+    /// Mutual TLS on every hop; nil is plain HTTP (`tls: off`, or no `tls` key).
+    public var tls: TLSSettings?
     /// The folder relative model paths are resolved against (the file's own folder's parent when
     /// the file sits in `configs/`, else the file's folder).
     public var baseDirectory: URL
@@ -44,7 +46,8 @@ public struct Topology: Sendable {
         public init() {}
     }
 
-    public init(nodes: [NodeSpec], links: [LinkSpec] = [], defaults: Defaults = .init(), baseDirectory: URL) throws(TopologyError) {
+    public init(nodes: [NodeSpec], links: [LinkSpec] = [], defaults: Defaults = .init(), tls: TLSSettings? = nil,
+                baseDirectory: URL) throws(TopologyError) {
         var seen = Set<String>()
         for n in nodes where !seen.insert(n.name).inserted { throw .duplicateNode(n.name) }
         for n in nodes where n.role == .end && n.trust != .dependable {
@@ -54,6 +57,7 @@ public struct Topology: Sendable {
         self.nodes = nodes
         self.links = links
         self.defaults = defaults
+        self.tls = tls
         self.baseDirectory = baseDirectory
     }
 
@@ -79,7 +83,13 @@ public struct Topology: Sendable {
     }
 
     /// `http://host:port` of a node.
-    public func baseURL(_ node: NodeSpec) -> String { "http://\(node.host):\(node.port)" }
+    /// Where `node` answers. Under TLS the host is the node's identity as a DNS name
+    /// (`TLSIdentity.host`), which the client resolves to `node.host` itself, so the handshake
+    /// proves the peer is that node with that role and trust.
+    public func baseURL(_ node: NodeSpec) -> String {
+        guard let tls else { return "http://\(node.host):\(node.port)" }
+        return "https://\(TLSIdentity.host(of: node, tls: tls)):\(node.port)"
+    }
 }
 
 /// One node of the topology.

@@ -75,6 +75,9 @@ public final class JobRunner: Sendable {
             throw .invalid("--kill names '\(kill.node)', which is not a node of the topology")
         }
         if !c.kills.isEmpty && faults == nil { throw .invalid("--kill needs nodes this command started (hddnn run --start, or hddnn demo)") }
+        if let tls = topology.tls {
+            do { _ = try TLSIdentity(settings: tls, process: "coordinator") } catch { throw .invalid("\(error)") }
+        }
 
         let nodes = try await nodeInfos(layout)
         let data: JobData

@@ -44,11 +44,7 @@ struct Chaos: AsyncParsableCommand {
     @Option(help: "Scratch folder (topology, node logs, journal).")
     var work: String = ".hddnn/chaos"
 
-    @Option(help: "Folder with the shipped models.")
-    var models: String = "models"
-
-    @Option(help: "Folder with the Fashion-MNIST files.")
-    var data: String = "/usr/share/datasets/fashion-mnist"
+    @OptionGroup var assets: AssetOptions
 
     func validate() throws {
         guard runs > 0 else { throw ValidationError("--runs must be positive") }
@@ -59,8 +55,8 @@ struct Chaos: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging("critical")
         let ctx = ExperimentContext(
-            executable: LocalCluster.currentExecutable, models: URL(fileURLWithPath: models).standardizedFileURL,
-            dataDirectory: data, output: URL(fileURLWithPath: work).standardizedFileURL, full: false,
+            executable: LocalCluster.currentExecutable, models: assets.modelsURL,
+            dataDirectory: assets.data, output: URL(fileURLWithPath: work).standardizedFileURL, full: false,
             log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         let chaos = ChaosExperiment(runs: runs, seed: seed, images: images, batch: batch, coordinatorEvery: coordinatorEvery)
         let total = runs

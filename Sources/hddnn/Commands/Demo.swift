@@ -52,7 +52,9 @@ struct Demo: AsyncParsableCommand {
             guard FileManager.default.fileExists(atPath: modelsDir.appendingPathComponent("end-mobilenet.onnx").path) else {
                 throw ValidationError("no models in '\(models)'; run from the repository root or pass --models DIR")
             }
+            let pki = URL(fileURLWithPath: ".hddnn/pki").standardizedFileURL.path
             let text = Topology.localYAML.replacingOccurrences(of: "model: models/", with: "model: \(modelsDir.path)/")
+                .replacingOccurrences(of: " .hddnn/pki", with: " \(pki)")
             configPath = work.appendingPathComponent("local.yaml").path
             try text.write(toFile: configPath, atomically: true, encoding: .utf8)
         }

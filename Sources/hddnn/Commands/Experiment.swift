@@ -34,11 +34,7 @@ struct Experiment: AsyncParsableCommand {
     @Option(help: "Folder for the JSON results.")
     var out: String = "docs/paper/results"
 
-    @Option(help: "Folder with the shipped models.")
-    var models: String = "models"
-
-    @Option(help: "Folder with the Fashion-MNIST files.")
-    var data: String = "/usr/share/datasets/fashion-mnist"
+    @OptionGroup var assets: AssetOptions
 
     func validate() throws {
         if names.isEmpty && !all { throw ValidationError("name an experiment or pass --all (see --help)") }
@@ -47,8 +43,8 @@ struct Experiment: AsyncParsableCommand {
     func run() async throws {
         bootstrapLogging("error")
         let ctx = ExperimentContext(
-            executable: LocalCluster.currentExecutable, models: URL(fileURLWithPath: models).standardizedFileURL,
-            dataDirectory: data, output: URL(fileURLWithPath: out).standardizedFileURL, full: full,
+            executable: LocalCluster.currentExecutable, models: assets.modelsURL,
+            dataDirectory: assets.data, output: URL(fileURLWithPath: out).standardizedFileURL, full: full,
             log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         for experiment in all ? PaperExperiment.allCases : names {
             let start = ContinuousClock.now

@@ -11,8 +11,11 @@ struct PKI: ParsableCommand {
         abstract: "Create the project's certificate authority and issue node certificates (ECDSA P-256).",
         discussion: """
             A node certificate names the node in one SPIFFE URI SAN, \
-            spiffe://<trust-domain>/<role>/<trust>/<domain>/<name>, plus the DNS names and IP \
-            addresses it is reached at, with server and client authentication and a short \
+            spiffe://<trust-domain>/<role>/<trust>/<domain>/<name>, the same identity as a DNS \
+            name (<name>.<role>.<trust>.<domain>.node.<trust-domain>, which senders address the \
+            node by, so the handshake proves who answers) and localhost, plus other DNS \
+            names it is reached at (never IP addresses: a name check passes on a matching IP), \
+            with server and client authentication and a short \
             validity (7 days by default). Nodes need the CA's certificate (ca.pem) and their own \
             pair (NAME.pem, NAME-key.pem); the CA's key (ca-key.pem, mode 600) stays where it was \
             made and is needed only to issue.
@@ -25,9 +28,10 @@ struct PKI: ParsableCommand {
         subcommands: [Init.self, Issue.self, Show.self])
 
     struct Folder: ParsableArguments {
-        @Option(help: "Folder of the CA and the certificates.")
-        var dir: String = ".hddnn/pki"
+        @Option(name: .customLong("dir"), help: "Folder of the CA and the certificates (default: .hddnn/pki, or what the topology's `tls` names).")
+        var given: String?
 
+        var dir: String { given ?? ".hddnn/pki" }
         var url: URL { URL(fileURLWithPath: dir) }
         var caCertificate: String { url.appendingPathComponent("ca.pem").path }
         var caKey: String { url.appendingPathComponent("ca-key.pem").path }
@@ -77,30 +81,27 @@ struct PKI: ParsableCommand {
 
         func run() throws {
             guard days > 0 else { throw ValidationError("--days must be positive") }
-            guard FileManager.default.fileExists(atPath: folder.caCertificate) else {
-                throw ValidationError("no CA at \(folder.caCertificate); create one with `hddnn pki init --dir \(folder.dir)`")
-            }
-            let ca = try CertificateAuthority.load(certificate: folder.caCertificate, key: folder.caKey)
             let topology = try Topology.load(config)
-            var wanted = node.isEmpty ? topology.nodes.map(\.name) + ["coordinator"] : node
+            // The topology's own `tls` section says where its CA and certificates live, unless
+            // --dir names a folder; without either, .hddnn/pki.
+            let settings = folder.given == nil ? topology.tls ?? TLSSettings(ca: folder.caCertificate, certificates: folder.url.path, domain: domain)
+                : TLSSettings(ca: folder.caCertificate, certificates: folder.url.path, domain: domain)
+            let keyPath = (settings.ca as NSString).deletingLastPathComponent + "/ca-key.pem"
+            guard FileManager.default.fileExists(atPath: settings.ca) else {
+                throw TrustError.unreadable(settings.ca, "no CA here; create one with `hddnn pki init --dir \((settings.ca as NSString).deletingLastPathComponent)`")
+            }
+            let ca = try CertificateAuthority.load(certificate: settings.ca, key: keyPath)
+            var tls = settings
+            tls.trustDomain = ca.trustDomain
+            var wanted = node.isEmpty ? ClusterPKI.processes(topology) : node
             for name in wanted where name != "coordinator" { _ = try topology.node(name) }
-            wanted = Array(NSOrderedSet(array: wanted)) as? [String] ?? wanted
+            wanted = wanted.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            try FileManager.default.createDirectory(atPath: tls.certificates, withIntermediateDirectories: true)
             for name in wanted {
-                let spec = try? topology.node(name)
-                let role: NodeIdentity.Role = spec.map { NodeIdentity.Role(rawValue: $0.role.rawValue) ?? .service } ?? .coordinator
-                let trust: NodeIdentity.Trust = spec?.trust == .undependable ? .undependable : .dependable
-                let identity = try NodeIdentity(trustDomain: ca.trustDomain, role: role, trust: trust, domain: domain, name: name)
-                let host = spec?.host ?? topology.defaults.host
-                let isIP = IPv4or6(host)
-                let issued = try ca.issue(identity, dnsNames: Array(Set(["localhost"] + (isIP ? [] : [host]))).sorted(),
-                                          ipAddresses: Array(Set(["127.0.0.1"] + (isIP ? [host] : []))).sorted(),
-                                          validity: TimeInterval(days) * 86_400)
-                try issued.write(to: folder.url)
-                print("\(name): \(identity.uri) -> \(folder.url.appendingPathComponent("\(name).pem").path), valid \(days) days")
+                let identity = try ClusterPKI.issue(name, in: topology, tls: tls, ca: ca, validity: TimeInterval(days) * 86_400)
+                print("\(name): \(identity.uri) -> \(tls.certificate(of: name)), valid \(days) days")
             }
         }
-
-        private func IPv4or6(_ host: String) -> Bool { host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." } }
     }
 
     struct Show: AsyncParsableCommand {

@@ -105,6 +105,11 @@ func bootstrapLogging(_ level: String) {
 /// Starts every node of `topology` as a local process, printing progress, and stops them on
 /// SIGINT/SIGTERM too.
 func startCluster(topology: Topology, configPath: String, logDirectory: URL) async throws -> LocalCluster {
+    // Under TLS, mint what the processes need on first use (the CA, then one certificate each).
+    for line in try ClusterPKI.ensure(topology) { FileHandle.standardError.write(Data("pki: \(line)\n".utf8)) }
+    if topology.tls == nil {
+        FileHandle.standardError.write(Data("warning: \(configPath) says `tls: off`: nodes answer plain HTTP, callers are not authenticated\n".utf8))
+    }
     let cluster = LocalCluster(topology: topology, configPath: configPath, executable: LocalCluster.currentExecutable,
                                logDirectory: logDirectory)
     SignalGuard.shared.protect(cluster)

@@ -1,0 +1,58 @@
+import Foundation
+import HDDNNTrust
+import X509
+
+/// The certificates a topology's processes need, issued by the project CA: one per node and one
+/// for the coordinator. `hddnn pki issue` issues them on request; `ensure` issues what is missing
+/// or about to expire, so `make demo` and `hddnn run --start` work on a fresh machine with TLS on.
+public enum ClusterPKI {
+    /// Who needs a certificate: every node, and the coordinator (`hddnn run`).
+    public static func processes(_ topology: Topology) -> [String] { topology.nodes.map(\.name) + ["coordinator"] }
+
+    /// The identity `process` gets under `tls`.
+    public static func identity(of process: String, in topology: Topology, tls: TLSSettings) throws -> NodeIdentity {
+        if let spec = try? topology.node(process), let id = TLSIdentity.identity(of: spec, tls: tls) { return id }
+        return try NodeIdentity(trustDomain: tls.trustDomain, role: .coordinator, trust: .dependable, domain: tls.domain, name: process)
+    }
+
+    /// Issues and writes `process`'s certificate and key.
+    @discardableResult
+    public static func issue(_ process: String, in topology: Topology, tls: TLSSettings, ca: CertificateAuthority,
+                             validity: TimeInterval = CertificateAuthority.defaultNodeValidity) throws -> NodeIdentity {
+        let identity = try identity(of: process, in: topology, tls: tls)
+        let issued = try ca.issue(identity, validity: validity)
+        try PEMFiles.write(certificate: issued.certificate, to: URL(fileURLWithPath: tls.certificate(of: process)))
+        try PEMFiles.write(key: issued.key, to: URL(fileURLWithPath: tls.key(of: process)))
+        return identity
+    }
+
+    /// Creates the CA when `tls.ca` does not exist (its key beside it, owner-only) and issues every
+    /// certificate that is missing, expires within a day, was signed by another CA, or names
+    /// another identity than the topology gives the process. Returns what it did, in words.
+    public static func ensure(_ topology: Topology) throws -> [String] {
+        guard let tls = topology.tls else { return [] }
+        let folder = URL(fileURLWithPath: tls.certificates)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let keyPath = (tls.ca as NSString).deletingLastPathComponent + "/ca-key.pem"
+        var done: [String] = []
+        let ca: CertificateAuthority
+        if FileManager.default.fileExists(atPath: tls.ca) {
+            ca = try CertificateAuthority.load(certificate: tls.ca, key: keyPath)
+        } else {
+            ca = try CertificateAuthority.create(trustDomain: tls.trustDomain)
+            try ca.write(to: URL(fileURLWithPath: (tls.ca as NSString).deletingLastPathComponent))
+            done.append("created the project CA \(tls.ca) (spiffe://\(tls.trustDomain))")
+        }
+        for process in processes(topology) {
+            let expected = try identity(of: process, in: topology, tls: tls)
+            if let current = try? PEMFiles.certificate(at: tls.certificate(of: process)),
+               current.issuer == ca.certificate.subject, current.notValidAfter > Date().addingTimeInterval(86_400),
+               current.uriNames == [expected.uri] {
+                continue
+            }
+            try issue(process, in: topology, tls: tls, ca: ca)
+            done.append("issued \(tls.certificate(of: process)) for \(expected.uri)")
+        }
+        return done
+    }
+}
