@@ -29,7 +29,7 @@ public struct ChaosExperiment: Sendable {
         public var index: Int
         public var scheme: String
         public var policy: String
-        /// Node kills asked for ("edge-1@35%+1.2s"); "coordinator after 2.1 s" for a coordinator kill.
+        /// Node kills asked for ("edge-1@35%+1.2s"); "coordinator after 4 tasks" for a coordinator kill.
         public var faults: [String]
         /// Kills delivered (a node already dead is not killed again).
         public var kills: Int
@@ -48,7 +48,10 @@ public struct ChaosExperiment: Sendable {
         public var failedRuns: Int
         public var kills: Int
         public var restarts: Int
+        /// Coordinators SIGKILLed mid-job (a coordinator run whose job had already finished is not one).
         public var coordinatorKills: Int
+        /// Runs that set out to kill the coordinator.
+        public var coordinatorRuns: Int
         public var tasks: Int
         public var lost: Int
         public var duplicates: Int
@@ -107,10 +110,11 @@ public struct ChaosExperiment: Sendable {
             progress(run)
             results.append(run)
         }
-        let coordinator = results.filter { $0.faults.contains { $0.hasPrefix("coordinator") } }.count
+        let coordinator = results.filter { $0.faults.contains { $0.hasPrefix("coordinator") && !$0.hasSuffix("(it had finished)") } }.count
         return Result(seed: seed, runs: results, totalRuns: results.count, failedRuns: results.filter { !$0.passed }.count,
                       kills: results.reduce(0) { $0 + $1.kills }, restarts: results.reduce(0) { $0 + $1.restarts },
-                      coordinatorKills: coordinator, tasks: results.reduce(0) { $0 + $1.audit.tasks },
+                      coordinatorKills: coordinator,
+                      coordinatorRuns: results.filter { $0.faults.contains { $0.hasPrefix("coordinator") } }.count, tasks: results.reduce(0) { $0 + $1.audit.tasks },
                       lost: results.reduce(0) { $0 + $1.audit.lost.count + $1.audit.unfinished.count },
                       duplicates: results.reduce(0) { $0 + $1.audit.duplicates },
                       fineTasks: results.reduce(0) { $0 + $1.audit.fine }, coarseFinalTasks: results.reduce(0) { $0 + $1.audit.coarseFinal },
@@ -153,22 +157,39 @@ public struct ChaosExperiment: Sendable {
     /// finishes the job with `hddnn run --resume` and audits the journal.
     private func coordinatorKill(index: Int, scheme: SchemeKind, policy: FaultPolicy, ctx: ExperimentContext, cluster: LocalCluster,
                                  journal: Journal, journalPath: String, rng: inout SplitMix64) async throws -> Run {
-        let after = 1.0 + 3.0 * rng.unit()
+        let tasks = (images + batch - 1) / batch
+        let after = 1 + rng.next(below: max(1, tasks / 2))
         let arguments = ["run", "--config", cluster.configPath, "--scheme", scheme.rawValue, "--fault-policy", policy.rawValue,
                          "--images", "\(images)", "--batch", "\(batch)", "--heartbeat", "200ms", "--data", ctx.dataDirectory,
                          "--journal", journalPath, "--log-level", "critical"]
         let started = Date()
         let first = try ctx.launch(arguments)
-        try await Task.sleep(for: .seconds(after))
-        if first.isRunning { kill(first.processIdentifier, SIGKILL) }
+        defer { if first.isRunning { first.terminate() } }
+        // Kill once the journal shows `after` tasks ended in a running job: mid-job, whatever
+        // the machine's speed.
+        let wait = Date().addingTimeInterval(120)
+        while first.isRunning && Date() < wait {
+            if let job = try? journal.jobs().first, !job.finished,
+               let rows = try? journal.tasks(job: job.id), rows.filter(\.state.isTerminal).count >= after { break }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let killedMidJob = first.isRunning
+        if killedMidJob { kill(first.processIdentifier, SIGKILL) }
         first.waitUntilExit()
         let resumed = try ctx.launch(arguments + ["--resume"])
-        while resumed.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        defer { if resumed.isRunning { resumed.terminate() } }
+        let limit = Date().addingTimeInterval(600)
+        while resumed.isRunning && Date() < limit { try await Task.sleep(for: .milliseconds(50)) }
         let newest = try journal.jobs().first
         let audit = try newest.map { try journal.audit(job: $0.id) } ?? JobAudit(rows: [], duplicates: 0)
-        var run = judge(index: index, scheme: scheme, policy: policy, faults: [String(format: "coordinator after %.1f s", after)],
+        // A coordinator that had already finished was not killed mid-job: said so in the run.
+        let fault = "coordinator after \(after) tasks" + (killedMidJob ? "" : " (it had finished)")
+        var run = judge(index: index, scheme: scheme, policy: policy, faults: [fault],
                         kills: 0, restarts: 0, seconds: Date().timeIntervalSince(started), audit: audit)
-        if resumed.terminationStatus != 0 {
+        if resumed.isRunning {
+            run.passed = false
+            run.violations.append("`hddnn run --resume` did not finish within 600 s")
+        } else if resumed.terminationStatus != 0 {
             run.passed = false
             run.violations.append("`hddnn run --resume` exited with \(resumed.terminationStatus)")
         }

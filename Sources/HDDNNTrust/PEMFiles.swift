@@ -46,12 +46,14 @@ public enum PEMFiles {
     /// Writes through a temporary file created with `mode`, so a key is never readable by others,
     /// not even for a moment.
     private static func write(_ text: String, to url: URL, mode: mode_t) throws(TrustError) {
-        let temporary = url.path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode)
+        let temporary = url.path + ".tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        // A new file only (never one that exists or a link planted at that name), with its mode
+        // set before the first byte.
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode)
         guard fd >= 0 else { throw .unwritable(url.path, String(cString: strerror(errno))) }
+        fchmod(fd, mode)
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
-        fchmod(fd, mode)
         close(fd)
         guard written == bytes.count, rename(temporary, url.path) == 0 else {
             unlink(temporary)

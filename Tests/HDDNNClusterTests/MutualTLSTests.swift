@@ -138,6 +138,14 @@ import Testing
             #expect(message.contains("undependable by its certificate"), "\(message)")
             #expect(!message.contains("/"), "the refusal leaks no file paths: \(message)")
         }
+        // Asking end-1 to relay the raw images on does not launder them either.
+        do {
+            _ = try await edgeClient.infer(node: end, model: "edge-resnet", inputs: [images],
+                                           metadata: TaskMetadata(taskID: "attack/2", source: "end-1", route: ["edge-1"]), timeout: 30)
+            Issue.record("an undependable caller had raw data relayed")
+        } catch {
+            guard case .rejected(_, 403, _) = error else { Issue.record("expected 403 for a relayed raw payload, got \(error)"); return }
+        }
         // The coordinator (dependable) is served.
         let coordinator = NodeClient(origin: "coordinator", topology: cluster.topology)
         defer { Task { await coordinator.shutdown() } }

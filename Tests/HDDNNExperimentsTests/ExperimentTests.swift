@@ -45,7 +45,8 @@ import Testing
         for run in result.runs where !run.passed {
             Issue.record("run \(run.index) (\(run.scheme), \(run.policy), \(run.faults.joined(separator: " "))): \(run.violations.joined(separator: "; "))")
         }
-        #expect(result.totalRuns == 8 && result.coordinatorKills == 2)
+        #expect(result.totalRuns == 8 && result.coordinatorRuns == 2)
+        #expect(result.coordinatorKills >= 1, "a coordinator was killed mid-job and its job resumed")
         #expect(result.kills > 0, "the seed must kill something")
         #expect(result.lost == 0 && result.duplicates == 0 && result.tasks == 8 * 12)
         #expect(Set(result.runs.map(\.policy)) == ["reassign", "monitor"])

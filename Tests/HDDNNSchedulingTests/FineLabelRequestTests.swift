@@ -53,8 +53,8 @@ import Testing
             sent.append(upper)
             action = r.failed(.upperDown, now: 0, live: nil)
         }
-        #expect(sent == ["edge-1", "edge-2", "edge-1", "edge-2"], "without a live list the same tier is retried round-robin")
-        #expect(action == .finish(.coarse(.upperFailed(node: "edge-2"))))
+        #expect(sent == ["edge-1", "edge-2", "cloud", "edge-1"], "without a live list every upper node of both tiers is tried in turn")
+        #expect(action == .finish(.coarse(.upperFailed(node: "edge-1"))))
     }
 
     @Test func withNothingLiveTheRequestWaitsThenGivesUpWithItsReason() {
@@ -95,5 +95,19 @@ import Testing
         var r = request(giveUpAfter: 0, upper: "cloud", candidates: .init(relays: ["end-1"], tier: ["cloud"], otherTier: []))
         _ = r.next(now: 0)
         #expect(r.failed(.upperDown, now: 1, live: ["end-1", "edge-1"]) == .finish(.coarse(.noUpperNode)))
+    }
+
+    /// Found by `hddnn chaos`: under Reassign with the cloud and edge-1 dead, a task bounced
+    /// between the two until its attempts ran out while edge-2 was alive.
+    @Test func reassignVisitsEveryUpperNodeOfBothTiersInTurn() {
+        var r = request(policy: .reassign, upper: "cloud",
+                        candidates: .init(relays: ["end-1"], tier: ["cloud"], otherTier: ["edge-1", "edge-2"]))
+        var sent: [String] = []
+        var action = r.next(now: 0)
+        while case .send(_, let upper, _) = action, sent.count < 4 {
+            sent.append(upper)
+            action = r.failed(.upperDown, now: 0, live: nil)
+        }
+        #expect(sent == ["cloud", "edge-1", "edge-2", "cloud"])
     }
 }

@@ -58,7 +58,14 @@ public struct NodeServer: Sendable {
                 }
             }
             router.post(RouterPath("\(prefix)/infer")) { request, context in
-                await infer(service, request: request, model: context.parameters.get("model") ?? "", caller: await context.caller())
+                let caller = await context.caller()
+                // Under TLS every accepted connection proved an identity at the handshake; not
+                // finding it again is refused rather than served as if no rule applied.
+                if service.topology.tls != nil, caller == nil {
+                    service.metrics.denied()
+                    return OIPHTTP.error(.forbidden("the caller's identity could not be read from its connection"))
+                }
+                return await infer(service, request: request, model: context.parameters.get("model") ?? "", caller: caller)
             }
         }
         return router

@@ -128,6 +128,11 @@ public final class NodeService: Sendable {
         guard isReady else { throw .unavailable("node '\(spec.name)' is still warming up; poll /v2/health/ready") }
         let received = TaskMetadata.now()
         let metadata = try TaskMetadata(parameters: request.request.parameters)
+        let payload = metadata?.payload ?? .raw
+        // Before anything else, relays included: a relay would hide the origin from the next node.
+        if let caller, caller.trust == .undependable, payload == .raw {
+            throw .forbidden("caller '\(caller.name)' is undependable by its certificate and may not send raw data; send the split's feature maps")
+        }
         if let metadata, !metadata.route.isEmpty {
             return try await relay(model: requested, request: request, metadata: metadata, received: received, traceparent: traceparent)
         }
@@ -136,10 +141,6 @@ public final class NodeService: Sendable {
         }
         guard request.inputs.count == 1, let input = request.inputs.first else {
             throw .badRequest("model '\(modelName)' takes one input, the request has \(request.inputs.count)")
-        }
-        let payload = metadata?.payload ?? .raw
-        if let caller, caller.trust == .undependable, payload == .raw {
-            throw .forbidden("caller '\(caller.name)' is undependable by its certificate and may not send raw data; send the split's feature maps")
         }
         if payload == .raw, spec.trust == .undependable, metadata != nil {
             throw .badRequest("node '\(spec.name)' is undependable and refuses raw HDDNN payloads; send the split's feature maps (\(split?.cut ?? "-"))")

@@ -41,7 +41,10 @@ public final class LocalCluster: Sendable {
     ///
     /// One at a time by default: each node benchmarks its model when it starts (its t_p), and
     /// nodes started together on one machine would time each other's load instead of their own.
-    public func start(_ names: [String]? = nil, timeout: Double = 120, oneAtATime: Bool = true,
+    /// `stopOnFailure`: a node that exits or is not ready in time stops every node (right when
+    /// starting a cluster; a restart during a job passes false, so one node's failure to come
+    /// back does not end the others).
+    public func start(_ names: [String]? = nil, timeout: Double = 120, oneAtATime: Bool = true, stopOnFailure: Bool = true,
                       progress: (@Sendable (String) -> Void)? = nil) async throws(ClusterError) {
         try? FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
         let specs = names.map { n in topology.nodes.filter { n.contains($0.name) } } ?? topology.nodes
@@ -49,15 +52,15 @@ public final class LocalCluster: Sendable {
         if oneAtATime {
             for spec in specs {
                 try launch(spec)
-                try await waitReady([spec], deadline: deadline, timeout: timeout, progress: progress)
+                try await waitReady([spec], deadline: deadline, timeout: timeout, stopOnFailure: stopOnFailure, progress: progress)
             }
         } else {
             for spec in specs { try launch(spec) }
-            try await waitReady(specs, deadline: deadline, timeout: timeout, progress: progress)
+            try await waitReady(specs, deadline: deadline, timeout: timeout, stopOnFailure: stopOnFailure, progress: progress)
         }
     }
 
-    private func waitReady(_ specs: [NodeSpec], deadline: ContinuousClock.Instant, timeout: Double,
+    private func waitReady(_ specs: [NodeSpec], deadline: ContinuousClock.Instant, timeout: Double, stopOnFailure: Bool,
                            progress: (@Sendable (String) -> Void)?) async throws(ClusterError) {
         let client = NodeClient(origin: "coordinator", topology: topology, emulateSilentFailures: false)
         defer { Task { await client.shutdown() } }
@@ -69,13 +72,13 @@ public final class LocalCluster: Sendable {
                     pending.remove(name)
                     progress?("node \(name) ready")
                 } else if !isRunning(name) {
-                    stop()
+                    if stopOnFailure { stop() }
                     throw .exited(node: name, log: logDirectory.appendingPathComponent("\(name).log").path, tail: logTail(name))
                 }
             }
             if pending.isEmpty { break }
             guard ContinuousClock.now < deadline else {
-                stop()
+                if stopOnFailure { stop() }
                 throw .notReady(nodes: pending.sorted(), seconds: timeout)
             }
             try? await Task.sleep(for: .milliseconds(200))

@@ -27,8 +27,9 @@ public enum ClusterPKI {
     }
 
     /// Creates the CA when `tls.ca` does not exist (its key beside it, owner-only) and issues every
-    /// certificate that is missing, expires within a day, was signed by another CA, or names
-    /// another identity than the topology gives the process. Returns what it did, in words.
+    /// certificate that is missing or without its key, expires within a day, was not signed by
+    /// this CA's key (a CA replaced with `--force` keeps its name), or names another identity
+    /// than the topology gives the process. Returns what it did, in words.
     public static func ensure(_ topology: Topology) throws -> [String] {
         guard let tls = topology.tls else { return [] }
         let folder = URL(fileURLWithPath: tls.certificates)
@@ -38,6 +39,9 @@ public enum ClusterPKI {
         let ca: CertificateAuthority
         if FileManager.default.fileExists(atPath: tls.ca) {
             ca = try CertificateAuthority.load(certificate: tls.ca, key: keyPath)
+            guard ca.trustDomain == tls.trustDomain else {
+                throw IdentityError.foreignTrustDomain(found: ca.trustDomain, expected: tls.trustDomain)
+            }
         } else {
             ca = try CertificateAuthority.create(trustDomain: tls.trustDomain)
             try ca.write(to: URL(fileURLWithPath: (tls.ca as NSString).deletingLastPathComponent))
@@ -46,8 +50,9 @@ public enum ClusterPKI {
         for process in processes(topology) {
             let expected = try identity(of: process, in: topology, tls: tls)
             if let current = try? PEMFiles.certificate(at: tls.certificate(of: process)),
-               current.issuer == ca.certificate.subject, current.notValidAfter > Date().addingTimeInterval(86_400),
-               current.uriNames == [expected.uri] {
+               let key = try? PEMFiles.privateKey(at: tls.key(of: process)), key.publicKey == current.publicKey,
+               ca.certificate.publicKey.isValidSignature(current.signature, for: current),
+               current.notValidAfter > Date().addingTimeInterval(86_400), current.uriNames == [expected.uri] {
                 continue
             }
             try issue(process, in: topology, tls: tls, ca: ca)

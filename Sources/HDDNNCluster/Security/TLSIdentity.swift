@@ -89,15 +89,6 @@ public struct TLSIdentity: Sendable {
             return .failed
         }
     }
-
-    /// The caller's identity on an accepted connection (already verified at the handshake).
-    public static func caller(on channel: any Channel) -> NodeIdentity? {
-        guard let handler = try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self),
-              let peer = handler.peerCertificate,
-              let certificate = try? Certificate(derEncoded: try peer.toDERBytes()),
-              certificate.uriNames.count == 1 else { return nil }
-        return try? NodeIdentity(uri: certificate.uriNames[0])
-    }
 }
 
 /// Why a process cannot take part in the topology's TLS; each says what to run.

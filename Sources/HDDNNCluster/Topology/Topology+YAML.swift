@@ -97,6 +97,13 @@ extension Topology {
                               trustDomain: try map["trust_domain"].map { v throws(TopologyError) in try YAMLField.string(v, field: "tls.trust_domain") } ?? "hddnn.local",
                               domain: try map["domain"].map { v throws(TopologyError) in try YAMLField.string(v, field: "tls.domain") } ?? "default")
         }
+        // Under TLS every node is addressed by its identity, so its name must be able to be one.
+        if let tls {
+            for node in nodes where TLSIdentity.identity(of: node, tls: tls) == nil {
+                throw .invalidField(field: "nodes.\(node.name).name",
+                                    reason: "under tls a node name is part of its identity: letters, digits, '.', '-' or '_' (and the trust domain '\(tls.trustDomain)' lowercase letters, digits, '.', '-', '_')")
+            }
+        }
         // A deployment file describes a hierarchy, and every hierarchy starts at the end devices.
         if hierarchy, !nodes.contains(where: { $0.role == .end }) { throw .noNodes(role: .end) }
         return try Topology(nodes: nodes, links: links, defaults: defaults, tls: tls, baseDirectory: baseDirectory)

@@ -11,6 +11,6 @@ public protocol FaultInjector: Sendable {
 
 extension LocalCluster: FaultInjector {
     public func restart(_ node: String) async throws {
-        try await start([node], timeout: 120)
+        try await start([node], timeout: 120, stopOnFailure: false)
     }
 }

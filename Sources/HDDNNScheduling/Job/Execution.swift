@@ -70,6 +70,8 @@ struct Execution: Sendable {
         }
         await events.waitForRestarts()
         if let error = stop.error { throw .journal(error) }
+        // A cancelled run leaves its unfinished tasks as they are, so `--resume` finishes them.
+        if Task.isCancelled { throw .cancelled }
 
         // Tasks that never got a coarse label (none policy, or every end device gone) are lost,
         // and the audit catches any task the run left half-way.
@@ -248,8 +250,11 @@ struct Execution: Sendable {
                 await state.upperSent(upperName)
                 let result: Result<NodeClient.Exchange, NodeClientError>
                 do {
-                    result = .success(try await client.infer(node: relayNode, model: info.model.name, inputs: [images],
-                                                             metadata: metadata, timeout: timeout, binary: configuration.binary))
+                    // The relay gives up on the upper node after `timeout`; waiting one communication
+                    // timeout longer lets its answer (a 503 or 504 naming the upper node) arrive, so a
+                    // hung upper node is not blamed on a healthy relay.
+                    result = .success(try await client.infer(node: relayNode, model: info.model.name, inputs: [images], metadata: metadata,
+                                                             timeout: timeout + plan.topology.defaults.timeout, binary: configuration.binary))
                 } catch {
                     result = .failure(error)
                 }

@@ -9,6 +9,7 @@ public enum JobError: Error, Sendable, CustomStringConvertible {
     case calibration(String)
     case journal(JournalError)
     case invalid(String)
+    case cancelled
 
     public var description: String {
         switch self {
@@ -22,6 +23,7 @@ public enum JobError: Error, Sendable, CustomStringConvertible {
         case .calibration(let m): "calibration exchange failed: \(m)"
         case .journal(let e): "\(e)"
         case .invalid(let m): m
+        case .cancelled: "the job was cancelled; its unfinished tasks stay in the journal for `hddnn run --resume`"
         }
     }
 }

@@ -147,15 +147,23 @@ public struct FineLabelRequest: Sendable {
     }
 
     /// Moves to the next live upper node other than `failed`: the same tier first, then the other
-    /// one. Nothing changes when there is none.
+    /// one. Without a Monitor's list (Reassign) every node is "live", so the next node is taken
+    /// round-robin over both tiers together: picking the same tier first would bounce between
+    /// one dead node of each tier forever (`hddnn chaos` found a task doing that with the cloud
+    /// and edge-1 dead and edge-2 alive). Nothing changes when there is no other node.
     private mutating func reroute(live: Set<String>?, after current: String, failed: String?) {
         func isLive(_ node: String) -> Bool { node != failed && (live?.contains(node) ?? true) }
-        if let same = Self.pick(candidates.tier, after: current, where: isLive) {
-            upper = same
-        } else if let other = Self.pick(candidates.otherTier, after: current, where: isLive) {
-            note("no live node of \(current)'s tier: routed to \(other) of the other upper tier")
-            upper = other
+        let next: String?
+        if live == nil {
+            next = Self.pick(candidates.tier + candidates.otherTier, after: current, where: isLive)
+        } else {
+            next = Self.pick(candidates.tier, after: current, where: isLive) ?? Self.pick(candidates.otherTier, after: current, where: isLive)
         }
+        guard let next else { return }
+        if candidates.otherTier.contains(next) != candidates.otherTier.contains(upper) {
+            note("no live node of \(current)'s tier: routed to \(next) of the other upper tier")
+        }
+        upper = next
     }
 
     /// Sends when the relay and the upper node are live; otherwise waits a heartbeat for the

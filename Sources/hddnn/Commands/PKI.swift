@@ -92,6 +92,9 @@ struct PKI: ParsableCommand {
             }
             let ca = try CertificateAuthority.load(certificate: settings.ca, key: keyPath)
             var tls = settings
+            if let own = topology.tls, folder.given == nil, own.trustDomain != ca.trustDomain {
+                throw IdentityError.foreignTrustDomain(found: ca.trustDomain, expected: own.trustDomain)
+            }
             tls.trustDomain = ca.trustDomain
             var wanted = node.isEmpty ? ClusterPKI.processes(topology) : node
             for name in wanted where name != "coordinator" { _ = try topology.node(name) }
