@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func anUndependableCallerMayNotSendRawDataWhateverItsBodySays() async throws {
-        let (cluster, tls, _) = try await Testbed.shared.get()
+        let (cluster, _, _) = try await Testbed.shared.get()
         let end = try cluster.topology.node("end-1")
         // edge-1 is undependable by its certificate; its request claims to come from end-1.
         let edgeClient = NodeClient(origin: "edge-1", topology: cluster.topology)
@@ -155,7 +155,7 @@ import Testing
     }
 
     @Test func aTopologyThatLiesAboutANodesTrustFailsBeforeTheBodyLeaves() async throws {
-        let (cluster, tls, _) = try await Testbed.shared.get()
+        let (cluster, _, _) = try await Testbed.shared.get()
         // The coordinator's copy claims edge-1 is dependable, so raw images would go to it.
         var lying = cluster.topology
         lying.nodes = lying.nodes.map { n in var n = n; if n.name == "edge-1" { n.trust = .dependable }; return n }
@@ -171,6 +171,5 @@ import Testing
             guard case .unreachable = error else { Issue.record("expected the handshake to fail, got \(error)"); return }
         }
         #expect(!cluster.logTail("edge-1", lines: 200).contains("lie/1"), "the request never reached edge-1")
-        _ = tls
     }
 }

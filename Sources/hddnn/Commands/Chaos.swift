@@ -54,10 +54,7 @@ struct Chaos: AsyncParsableCommand {
 
     func run() async throws {
         bootstrapLogging("critical")
-        let ctx = ExperimentContext(
-            executable: LocalCluster.currentExecutable, models: assets.modelsURL,
-            dataDirectory: assets.data, output: URL(fileURLWithPath: work).standardizedFileURL, full: false,
-            log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+        let ctx = assets.context(output: work, full: false)
         let chaos = ChaosExperiment(runs: runs, seed: seed, images: images, batch: batch, coordinatorEvery: coordinatorEvery)
         let total = runs
         let result = try await chaos.run(ctx) { run in

@@ -42,10 +42,7 @@ struct Experiment: AsyncParsableCommand {
 
     func run() async throws {
         bootstrapLogging("error")
-        let ctx = ExperimentContext(
-            executable: LocalCluster.currentExecutable, models: assets.modelsURL,
-            dataDirectory: assets.data, output: URL(fileURLWithPath: out).standardizedFileURL, full: full,
-            log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+        let ctx = assets.context(output: out, full: full)
         for experiment in all ? PaperExperiment.allCases : names {
             let start = ContinuousClock.now
             FileHandle.standardError.write(Data("\(experiment.rawValue): \(experiment.summary)\n".utf8))

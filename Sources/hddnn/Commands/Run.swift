@@ -18,15 +18,18 @@ struct Run: AsyncParsableCommand {
 
             The nodes must be running (`hddnn serve --config ... --node NAME` for each), or pass \
             --start to start them all on this machine. Results go to a journal (SQLite) as they \
-            arrive; --resume finishes an interrupted run of the same job without redoing tasks.
+            arrive; --resume finishes an interrupted run of the same job without redoing tasks. \
             Every task ends with one final result (a fine label, or the coarse label with the \
             reason it is final) or is counted lost with its reason; a job with a lost task exits \
             with status 3 and lists them.
 
               hddnn run --config configs/local.yaml --start --scheme mapping --images 2000
-              hddnn run --config configs/local.yaml --start --scheme end-edge --kill end-2@30% --fault-policy monitor
-              hddnn run --config configs/local.yaml --start --scheme escalate --threshold 0.1
-              hddnn run --config configs/local.yaml --start --kill edge-1@20%+2s   # killed, started again 2 s later
+              hddnn run --config configs/local.yaml --start --scheme end-edge \\
+                  --kill end-2@30% --fault-policy monitor
+              hddnn run --config configs/local.yaml --start --scheme escalate \\
+                  --threshold 0.1
+              hddnn run --config configs/local.yaml --start --kill edge-1@20%+2s
+                  # edge-1 killed at 20 % of the tasks, started again 2 s later
             """)
 
     @Option(help: "Topology file (YAML).")
