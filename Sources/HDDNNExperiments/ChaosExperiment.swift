@@ -186,6 +186,10 @@ public struct ChaosExperiment: Sendable {
         let fault = "coordinator after \(after) tasks" + (killedMidJob ? "" : " (it had finished)")
         var run = judge(index: index, scheme: scheme, policy: policy, faults: [fault],
                         kills: 0, restarts: 0, seconds: Date().timeIntervalSince(started), audit: audit)
+        if !killedMidJob && first.terminationStatus != 0 {
+            run.passed = false
+            run.violations.append("the first `hddnn run` exited with \(first.terminationStatus) before it could be killed")
+        }
         if resumed.isRunning {
             run.passed = false
             run.violations.append("`hddnn run --resume` did not finish within 600 s")

@@ -295,9 +295,12 @@ struct Execution: Sendable {
 
     // MARK: A task's end
 
-    /// Writes a task's final result to the journal and counts it.
+    /// Writes a task's final result to the journal and counts it (not when the run is stopping).
     private func conclude(_ task: Int, _ source: LabelSource, fine: [Int]?, upper: String?, first: Double, record: TaskRecord,
                           state: JobState) async throws(JournalError) {
+        // A run that is stopping (a journal failure, or cancelled) writes no more results: what
+        // its cancelled requests ended with is not an answer, and the task stays for `--resume`.
+        guard !Task.isCancelled else { return }
         var record = record
         record.labelSource = source
         let latency = source.isFine ? clock.now - first : nil

@@ -14,7 +14,11 @@ public final class Journal: Sendable {
     public init(path: String) throws(JournalError) {
         self.path = path
         do {
-            db = try DatabaseQueue(path: path)
+            // Another process may read the file while a job writes (a second `hddnn run --resume`,
+            // an inspector, the chaos driver): wait for its lock instead of failing the job.
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            db = try DatabaseQueue(path: path, configuration: configuration)
             try db.write { db in
                 try db.execute(sql: """
                     CREATE TABLE IF NOT EXISTS jobs (
