@@ -141,4 +141,28 @@ import Testing
             #expect(plain.headers[HTTPField.Name("traceparent")!] == trace)
         }
     }
+
+    /// Model names that try to leave the model folder, or to name one, are unknown models; no
+    /// refusal body leaks a file path or a stack.
+    @Test func modelNamesWithPathTraversalAreUnknownAndErrorsLeakNoPaths() async throws {
+        let service = try Self.service()
+        try await service.warmUp(runs: 1)
+        let app = Application(router: NodeServer(service: service).router())
+        try await app.test(.router) { client in
+            let body = try OIPCodec.encodeRequest(id: nil, parameters: nil, inputs: [images(1)], outputs: nil, binary: true)
+            for name in ["..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", "end-mobilenet%2F..%2F..%2Fcloud-wrn", "end-mobilenet.onnx", "%2E%2E"] {
+                let metadata = try await client.execute(uri: "/v2/models/\(name)", method: .get)
+                #expect(metadata.status == .notFound, "\(name): \(metadata.status)")
+                let response = try await infer(client, model: name, body)
+                #expect(response.status == .notFound, "\(name): \(response.status)")
+                for text in [String(buffer: metadata.body), String(buffer: response.body)] {
+                    #expect(!text.contains(Repository.root.path) && !text.contains("/models/") && !text.contains(".onnx\""), "\(name) leaked: \(text)")
+                }
+            }
+            // Malformed bodies: the messages name tensors and sizes, never files.
+            let junk = try await client.execute(uri: "/v2/models/end-mobilenet/infer", method: .post, body: ByteBuffer(string: "{not json"))
+            #expect(junk.status == .badRequest && !String(buffer: junk.body).contains(Repository.root.path))
+            #expect(try await client.execute(uri: "/v2/health/ready", method: .get).status == .ok, "the node keeps serving")
+        }
+    }
 }
