@@ -12,6 +12,15 @@ public struct CertificateAuthority: Sendable {
     /// The SPIFFE trust domain every identity this CA signs belongs to.
     public let trustDomain: String
 
+    /// The files `write(to:)` leaves: the certificate, and the key beside it.
+    public static let certificateFileName = "ca.pem"
+    public static let keyFileName = "ca-key.pem"
+
+    /// Where the CA key of the certificate at `certificatePath` is kept: beside it.
+    public static func keyPath(beside certificatePath: String) -> String {
+        URL(fileURLWithPath: certificatePath).deletingLastPathComponent().appendingPathComponent(keyFileName).path
+    }
+
     /// How long a CA certificate is valid by default: rotate it with `hddnn pki init --force`.
     public static let defaultValidity: TimeInterval = 365 * 86_400
     /// How long a node certificate is valid by default: short, so a stolen one expires soon.
@@ -38,8 +47,9 @@ public struct CertificateAuthority: Sendable {
         return CertificateAuthority(certificate: certificate, key: key, trustDomain: trustDomain)
     }
 
-    /// The CA from its PEM files (as `write(to:)` leaves them).
-    public static func load(certificate certificatePath: String, key keyPath: String) throws(TrustError) -> CertificateAuthority {
+    /// The CA from its PEM files (as `write(to:)` leaves them; the key beside the certificate by default).
+    public static func load(certificate certificatePath: String, key: String? = nil) throws(TrustError) -> CertificateAuthority {
+        let keyPath = key ?? Self.keyPath(beside: certificatePath)
         let certificate = try PEMFiles.certificate(at: certificatePath)
         let key = try PEMFiles.privateKey(at: keyPath)
         guard key.publicKey == certificate.publicKey else { throw .keyMismatch(certificate: certificatePath, key: keyPath) }
@@ -54,8 +64,8 @@ public struct CertificateAuthority: Sendable {
 
     /// Writes `ca.pem` and `ca-key.pem` into `folder`; the key file is readable by its owner only.
     public func write(to folder: URL) throws(TrustError) {
-        try PEMFiles.write(certificate: certificate, to: folder.appendingPathComponent("ca.pem"))
-        try PEMFiles.write(key: key, to: folder.appendingPathComponent("ca-key.pem"))
+        try PEMFiles.write(certificate: certificate, to: folder.appendingPathComponent(Self.certificateFileName))
+        try PEMFiles.write(key: key, to: folder.appendingPathComponent(Self.keyFileName))
     }
 
     /// A node certificate: `identity` as its one URI SAN and as a DNS name, further DNS names it is

@@ -1,4 +1,5 @@
 import Foundation
+import X509
 
 /// Who a node is, as its certificate proves it: one SPIFFE-style URI SAN,
 ///
@@ -61,6 +62,15 @@ public struct NodeIdentity: Sendable, Hashable, Codable, CustomStringConvertible
         guard let role = Role(rawValue: parts[1]) else { throw .malformed(uri, "unknown role '\(parts[1])'") }
         guard let trust = Trust(rawValue: parts[2]) else { throw .malformed(uri, "unknown trust '\(parts[2])'") }
         try self.init(trustDomain: parts[0], role: role, trust: trust, domain: parts[3], name: parts[4])
+    }
+
+    /// The identity a certificate names: its one URI SAN, parsed. A certificate with none or with
+    /// several names no identity. (Whether to trust the certificate is `PeerVerifier`'s question.)
+    public init(certificate: Certificate) throws(IdentityError) {
+        let uris = certificate.uriNames
+        guard !uris.isEmpty else { throw .noIdentity }
+        guard uris.count == 1 else { throw .severalIdentities(uris) }
+        try self.init(uri: uris[0])
     }
 
     /// Lowercase letters, digits, dots, dashes and underscores, as SPIFFE trust domains are.

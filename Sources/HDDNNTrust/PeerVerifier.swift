@@ -37,11 +37,8 @@ public struct PeerVerifier: Sendable {
         case .couldNotValidate(let failures):
             throw .untrusted(failures.map { "\($0.policyFailureReason)" }.first ?? "no chain to the project's CA")
         }
-        let uris = leaf.uriNames
-        guard !uris.isEmpty else { throw .identity(.noIdentity) }
-        guard uris.count == 1 else { throw .identity(.severalIdentities(uris)) }
         let identity: NodeIdentity
-        do { identity = try NodeIdentity(uri: uris[0]) } catch { throw .identity(error) }
+        do { identity = try NodeIdentity(certificate: leaf) } catch { throw .identity(error) }
         guard identity.trustDomain == trustDomain else {
             throw .identity(.foreignTrustDomain(found: identity.trustDomain, expected: trustDomain))
         }

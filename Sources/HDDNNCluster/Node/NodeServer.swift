@@ -78,8 +78,7 @@ public struct NodeServer: Sendable {
                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let server: HTTPServerBuilder
         if let tls = service.topology.tls {
-            let identity: TLSIdentity
-            do { identity = try TLSIdentity(settings: tls, process: service.spec.name) } catch { throw error }
+            let identity = try TLSIdentity(settings: tls, process: service.spec.name)
             let logger = service.logger, metrics = service.metrics
             server = try .tls(.http1(), configuration: TLSChannelConfiguration(
                 tlsConfiguration: identity.serverConfiguration,

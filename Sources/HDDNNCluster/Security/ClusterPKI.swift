@@ -34,17 +34,16 @@ public enum ClusterPKI {
         guard let tls = topology.tls else { return [] }
         let folder = URL(fileURLWithPath: tls.certificates)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let keyPath = (tls.ca as NSString).deletingLastPathComponent + "/ca-key.pem"
         var done: [String] = []
         let ca: CertificateAuthority
         if FileManager.default.fileExists(atPath: tls.ca) {
-            ca = try CertificateAuthority.load(certificate: tls.ca, key: keyPath)
+            ca = try CertificateAuthority.load(certificate: tls.ca)
             guard ca.trustDomain == tls.trustDomain else {
                 throw IdentityError.foreignTrustDomain(found: ca.trustDomain, expected: tls.trustDomain)
             }
         } else {
             ca = try CertificateAuthority.create(trustDomain: tls.trustDomain)
-            try ca.write(to: URL(fileURLWithPath: (tls.ca as NSString).deletingLastPathComponent))
+            try ca.write(to: URL(fileURLWithPath: tls.ca).deletingLastPathComponent())
             done.append("created the project CA \(tls.ca) (spiffe://\(tls.trustDomain))")
         }
         for process in processes(topology) {

@@ -20,7 +20,7 @@ public struct NodeRequestContext: RequestContext {
     /// The caller's identity, or nil on a plain-HTTP connection.
     public func caller() async -> NodeIdentity? {
         guard let channel, let peer = try? await channel.nioSSL_peerCertificate().get() else { return nil }
-        guard let certificate = try? Certificate(derEncoded: try peer.toDERBytes()), certificate.uriNames.count == 1 else { return nil }
-        return try? NodeIdentity(uri: certificate.uriNames[0])
+        guard let certificate = try? Certificate(derEncoded: try peer.toDERBytes()) else { return nil }
+        return try? NodeIdentity(certificate: certificate)
     }
 }

@@ -5,8 +5,9 @@ import Synchronization
 
 /// One run of a job's plan: a worker per end device, fine-label requests in flight beside them,
 /// the Monitor's heartbeat, the fault injector and the progress ticker. It is given everything it
-/// uses (plan, client, journal, clock, faults) and writes every task's end through one function,
-/// `conclude` or `lose`, so the invariant has one place to hold. A journal write that fails stops
+/// uses (plan, client, journal, clock, faults) and writes every task's final result through one
+/// function, `conclude`, and every loss in one place at the end of `run`, so the invariant has one
+/// place to hold. A journal write that fails stops
 /// the run: the journal is what promises exactly-once results, so a job that cannot write it must
 /// not go on as if it could.
 struct Execution: Sendable {

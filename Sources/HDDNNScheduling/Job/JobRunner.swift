@@ -51,7 +51,7 @@ public final class JobRunner: Sendable {
         let audit: JobAudit
         do {
             rows = try journal.tasks(job: plan.jobID)
-            audit = try journal.audit(job: plan.jobID)
+            audit = JobAudit(rows: rows, duplicates: try journal.duplicates(job: plan.jobID))
         } catch { throw .journal(error) }
         let report = JobReport(plan: plan, outcome: outcome, rows: rows, audit: audit)
         do { try journal.finishJob(plan.jobID, summary: report.summaryJSON) } catch { throw .journal(error) }

@@ -63,10 +63,7 @@ public enum LabelSource: Sendable, Equatable, Hashable, Codable, CustomStringCon
 
     /// Parses `description`; nil for text this version never writes.
     public init?(text: String) {
-        func inner(_ prefix: String, _ suffix: String) -> String? {
-            guard text.hasPrefix(prefix), text.hasSuffix(suffix), text.count >= prefix.count + suffix.count else { return nil }
-            return String(text.dropFirst(prefix.count).dropLast(suffix.count))
-        }
+        func inner(_ prefix: String, _ suffix: String) -> String? { text.between(prefix, suffix) }
         if text == "fine" { self = .fine }
         else if let n = inner("fine (", " escalated)").flatMap(Int.init) { self = .escalated(images: n) }
         else if text == "coarse (deadline)" { self = .coarse(.deadline) }
@@ -129,10 +126,7 @@ public enum LossReason: Sendable, Equatable, Hashable, Codable, CustomStringConv
     /// Parses `description`. Text this version never writes reads as a refusal carrying the text,
     /// so a journal is always readable.
     public init(text: String) {
-        func inner(_ prefix: String, _ suffix: String) -> String? {
-            guard text.hasPrefix(prefix), text.hasSuffix(suffix), text.count >= prefix.count + suffix.count else { return nil }
-            return String(text.dropFirst(prefix.count).dropLast(suffix.count))
-        }
+        func inner(_ prefix: String, _ suffix: String) -> String? { text.between(prefix, suffix) }
         if let node = inner("end device ", " failed and the fault policy is none") { self = .endDeviceFailed(node: node) }
         else if let n = inner("sent ", " times, every end device it went to failed").flatMap(Int.init) { self = .attemptsSpent(n) }
         else if text == "no end device was alive to run it" { self = .noEndDevice }
@@ -141,5 +135,14 @@ public enum LossReason: Sendable, Equatable, Hashable, Codable, CustomStringConv
         else if let rest = inner("end device ", ""), let r = rest.range(of: " refused it: ") {
             self = .refused(node: String(rest[..<r.lowerBound]), message: String(rest[r.upperBound...]))
         } else { self = .refused(node: "?", message: text) }
+    }
+}
+
+extension String {
+    /// What lies between `prefix` and `suffix` when the text starts and ends with them (the
+    /// journal's texts for label sources and loss reasons carry their values that way).
+    fileprivate func between(_ prefix: String, _ suffix: String) -> String? {
+        guard hasPrefix(prefix), hasSuffix(suffix), count >= prefix.count + suffix.count else { return nil }
+        return String(dropFirst(prefix.count).dropLast(suffix.count))
     }
 }

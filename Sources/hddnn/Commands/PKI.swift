@@ -33,8 +33,8 @@ struct PKI: ParsableCommand {
 
         var dir: String { given ?? ".hddnn/pki" }
         var url: URL { URL(fileURLWithPath: dir) }
-        var caCertificate: String { url.appendingPathComponent("ca.pem").path }
-        var caKey: String { url.appendingPathComponent("ca-key.pem").path }
+        var caCertificate: String { url.appendingPathComponent(CertificateAuthority.certificateFileName).path }
+        var caKey: String { url.appendingPathComponent(CertificateAuthority.keyFileName).path }
     }
 
     struct Init: ParsableCommand {
@@ -86,11 +86,10 @@ struct PKI: ParsableCommand {
             // --dir names a folder; without either, .hddnn/pki.
             let settings = folder.given == nil ? topology.tls ?? TLSSettings(ca: folder.caCertificate, certificates: folder.url.path, domain: domain)
                 : TLSSettings(ca: folder.caCertificate, certificates: folder.url.path, domain: domain)
-            let keyPath = (settings.ca as NSString).deletingLastPathComponent + "/ca-key.pem"
             guard FileManager.default.fileExists(atPath: settings.ca) else {
-                throw TrustError.unreadable(settings.ca, "no CA here; create one with `hddnn pki init --dir \((settings.ca as NSString).deletingLastPathComponent)`")
+                throw TrustError.unreadable(settings.ca, "no CA here; create one with `hddnn pki init --dir \(URL(fileURLWithPath: settings.ca).deletingLastPathComponent().path)`")
             }
-            let ca = try CertificateAuthority.load(certificate: settings.ca, key: keyPath)
+            let ca = try CertificateAuthority.load(certificate: settings.ca)
             var tls = settings
             if let own = topology.tls, folder.given == nil, own.trustDomain != ca.trustDomain {
                 throw IdentityError.foreignTrustDomain(found: ca.trustDomain, expected: own.trustDomain)
