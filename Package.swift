@@ -7,7 +7,7 @@ import PackageDescription
 // link emulation) <- HDDNNScheduling (schemes, job runner, fault policies, journal)
 // <- HDDNNExperiments (the paper's §4, reproduced) <- hddnn.
 // HDDNNCluster <- HDDNNHolistic (catalogue, planner, placement, outcome fusion: the vision paper) <- hddnn.
-// HDDNNTrust (identities, the project CA, peer verification) <- HDDNNCluster (mutual TLS on every hop).
+// HDDNNTrust (identities, the project CA, peer verification, bearer tokens) <- HDDNNCluster (mutual TLS on every hop).
 // Tests/HDDNNTestSupport: what the test targets share (paths, a process runner, seeded data, a manual clock).
 
 #if os(Linux)
@@ -40,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
     ],
     targets: [
         .systemLibrary(
@@ -78,6 +79,7 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
         .target(
@@ -144,10 +146,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // What the test targets share: the repository's paths, a process runner, seeded data, a manual clock.
+        // What the test targets share: the repository's paths, a process runner, seeded data, a manual clock, forged tokens.
         .target(
             name: "HDDNNTestSupport",
-            dependencies: ["HDDNNScheduling"],
+            dependencies: ["HDDNNScheduling", "HDDNNTrust", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/HDDNNTestSupport"
         ),
         .testTarget(

@@ -153,29 +153,32 @@ public struct ChaosExperiment: Sendable {
                      restarts: report.restarted.count, seconds: Date().timeIntervalSince(started), audit: audit)
     }
 
-    /// Runs `hddnn run` as its own process against the running nodes, SIGKILLs it mid-job, then
-    /// finishes the job with `hddnn run --resume` and audits the journal.
+    /// Runs `hddnn run` as its own process against the running nodes, kills it mid-job, then
+    /// finishes the job with `hddnn run --resume` and audits the journal. Every other such run
+    /// the coordinator kills itself (`--crash-after`) right after its `after`-th result is in
+    /// the journal, so a kill mid-job happens however fast the machine; the others are
+    /// SIGKILLed from here once the journal shows `after` results, at whatever the coordinator
+    /// was doing then (it may have finished first on a fast machine; the run says so).
     private func coordinatorKill(index: Int, scheme: SchemeKind, policy: FaultPolicy, ctx: ExperimentContext, cluster: LocalCluster,
                                  journal: Journal, journalPath: String, rng: inout SplitMix64) async throws -> Run {
         let tasks = (images + batch - 1) / batch
         let after = 1 + rng.next(below: max(1, tasks / 2))
+        let selfCrash = (index / max(1, coordinatorEvery)) % 2 == 0
         let arguments = ["run", "--config", cluster.configPath, "--scheme", scheme.rawValue, "--fault-policy", policy.rawValue,
                          "--images", "\(images)", "--batch", "\(batch)", "--heartbeat", "200ms", "--data", ctx.dataDirectory,
                          "--journal", journalPath, "--log-level", "critical"]
         let started = Date()
-        let first = try ctx.launch(arguments)
+        let first = try ctx.launch(arguments + (selfCrash ? ["--crash-after", "\(after)"] : []))
         defer { if first.isRunning { first.terminate() } }
-        // Kill once the journal shows `after` tasks ended in a running job: mid-job, whatever
-        // the machine's speed.
         let wait = Date().addingTimeInterval(120)
         while first.isRunning && Date() < wait {
-            if let job = try? journal.jobs().first, !job.finished,
+            if !selfCrash, let job = try? journal.jobs().first, !job.finished,
                let rows = try? journal.tasks(job: job.id), rows.filter(\.state.isTerminal).count >= after { break }
             try await Task.sleep(for: .milliseconds(10))
         }
-        let killedMidJob = first.isRunning
-        if killedMidJob { kill(first.processIdentifier, SIGKILL) }
+        if first.isRunning && !selfCrash { kill(first.processIdentifier, SIGKILL) }
         first.waitUntilExit()
+        let killedMidJob = first.terminationReason == .uncaughtSignal && first.terminationStatus == SIGKILL
         let resumed = try ctx.launch(arguments + ["--resume"])
         defer { if resumed.isRunning { resumed.terminate() } }
         let limit = Date().addingTimeInterval(600)
@@ -183,10 +186,13 @@ public struct ChaosExperiment: Sendable {
         let newest = try journal.jobs().first
         let audit = try newest.map { try journal.audit(job: $0.id) } ?? JobAudit(rows: [], duplicates: 0)
         // A coordinator that had already finished was not killed mid-job: said so in the run.
-        let fault = "coordinator after \(after) tasks" + (killedMidJob ? "" : " (it had finished)")
+        let fault = "coordinator \(selfCrash ? "crashed itself" : "killed") after \(after) tasks" + (killedMidJob ? "" : " (it had finished)")
         var run = judge(index: index, scheme: scheme, policy: policy, faults: [fault],
                         kills: 0, restarts: 0, seconds: Date().timeIntervalSince(started), audit: audit)
-        if !killedMidJob && first.terminationStatus != 0 {
+        if selfCrash && !killedMidJob {
+            run.passed = false
+            run.violations.append("the first `hddnn run --crash-after \(after)` did not crash (exit \(first.terminationStatus))")
+        } else if !killedMidJob && first.terminationStatus != 0 {
             run.passed = false
             run.violations.append("the first `hddnn run` exited with \(first.terminationStatus) before it could be killed")
         }

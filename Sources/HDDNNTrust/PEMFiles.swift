@@ -27,13 +27,13 @@ public enum PEMFiles {
     }
 
     public static func write(certificate: Certificate, to url: URL) throws(TrustError) {
-        do { try write(try certificate.serializeAsPEM().pemString, to: url, mode: 0o644) } catch let e as TrustError { throw e } catch {
+        do { try write(text: try certificate.serializeAsPEM().pemString, to: url, mode: 0o644) } catch let e as TrustError { throw e } catch {
             throw .unwritable(url.path, "\(error)")
         }
     }
 
     public static func write(key: Certificate.PrivateKey, to url: URL) throws(TrustError) {
-        do { try write(try key.serializeAsPEM().pemString, to: url, mode: 0o600) } catch let e as TrustError { throw e } catch {
+        do { try write(text: try key.serializeAsPEM().pemString, to: url, mode: 0o600) } catch let e as TrustError { throw e } catch {
             throw .unwritable(url.path, "\(error)")
         }
     }
@@ -45,7 +45,7 @@ public enum PEMFiles {
 
     /// Writes through a temporary file created with `mode`, so a key is never readable by others,
     /// not even for a moment.
-    private static func write(_ text: String, to url: URL, mode: mode_t) throws(TrustError) {
+    static func write(text: String, to url: URL, mode: mode_t) throws(TrustError) {
         let temporary = url.path + ".tmp-\(getpid())-\(UInt32.random(in: 0 ... .max))"
         // A new file only (never one that exists or a link planted at that name), with its mode
         // set before the first byte.

@@ -11,7 +11,9 @@ import Testing
 /// believed from headers or bodies, and the node keeps serving.
 @Suite(.serialized) struct MutualTLSTests {
     /// end-1 (dependable) and edge-1 (undependable), with the project's PKI in a temporary folder
-    /// and the wrong certificates an attacker might hold beside it.
+    /// and the wrong certificates an attacker might hold beside it. The nodes take no tokens
+    /// (`tls.tokens` names no file), so a client certificate is required at the handshake
+    /// (BearerTokenTests runs a node that takes them).
     actor Testbed {
         static let shared = Testbed()
         private var state: (LocalCluster, TLSSettings, URL)?
@@ -26,7 +28,7 @@ import Testing
             let (endPort, edgePort) = (LocalCluster.freeLoopbackPort(), LocalCluster.freeLoopbackPort())
             let yaml = """
                 defaults: { timeout: 300ms, benchmark_batch: 8 }
-                tls: { ca: \(pki.path)/ca.pem, certificates: \(pki.path) }
+                tls: { ca: \(pki.path)/ca.pem, certificates: \(pki.path), tokens: \(pki.path)/none/tokens.pem }
                 nodes:
                   - { name: end-1, role: end, trust: dependable, model: \(Repository.models.path)/end-mobilenet.onnx, port: \(endPort) }
                   - { name: edge-1, role: edge, trust: undependable, model: \(Repository.models.path)/edge-resnet.onnx, port: \(edgePort) }

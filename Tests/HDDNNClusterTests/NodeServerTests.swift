@@ -32,7 +32,7 @@ import Testing
 
     @Test func readinessWaitsForTheWarmUpInference() async throws {
         let service = try Self.service()
-        let app = Application(router: NodeServer(service: service).router())
+        let app = Application(router: try NodeServer(service: service).router())
         try await app.test(.router) { client in
             #expect(try await client.execute(uri: "/v2/health/live", method: .get).status == .ok)
             #expect(try await client.execute(uri: "/v2/health/ready", method: .get).status == .serviceUnavailable)
@@ -55,7 +55,7 @@ import Testing
         try await service.warmUp(runs: 1)
         let input = images(3)
         let expected = try service.model.session.run(["input": input.tensor()])["logits"]!
-        let app = Application(router: NodeServer(service: service).router())
+        let app = Application(router: try NodeServer(service: service).router())
         try await app.test(.router) { client in
             for binary in [true, false] {
                 let response = try await infer(client, OIPCodec.encodeRequest(id: "q", parameters: nil, inputs: [input], outputs: nil, binary: binary))
@@ -79,7 +79,7 @@ import Testing
     @Test func badRequestsGetA4xxAndTheNodeKeepsServing() async throws {
         let service = try Self.service(maxBody: 100_000)
         try await service.warmUp(runs: 1)
-        let app = Application(router: NodeServer(service: service).router())
+        let app = Application(router: try NodeServer(service: service).router())
         try await app.test(.router) { client in
             func expect(_ response: TestResponse, _ status: HTTPResponse.Status, _ message: String,
                         sourceLocation: SourceLocation = #_sourceLocation) throws {
@@ -125,7 +125,7 @@ import Testing
     @Test func undependableNodesRefuseRawTasks() async throws {
         let service = try Self.service(node: "edge-1")
         try await service.warmUp(runs: 1)
-        let app = Application(router: NodeServer(service: service).router())
+        let app = Application(router: try NodeServer(service: service).router())
         try await app.test(.router) { client in
             let task = TaskMetadata(taskID: "t/2", source: "test")
             let response = try await infer(client, model: "edge-resnet",
@@ -147,7 +147,7 @@ import Testing
     @Test func modelNamesWithPathTraversalAreUnknownAndErrorsLeakNoPaths() async throws {
         let service = try Self.service()
         try await service.warmUp(runs: 1)
-        let app = Application(router: NodeServer(service: service).router())
+        let app = Application(router: try NodeServer(service: service).router())
         try await app.test(.router) { client in
             let body = OIPCodec.encodeRequest(id: nil, parameters: nil, inputs: [images(1)], outputs: nil, binary: true)
             for name in ["..%2F..%2Fetc%2Fpasswd", "%2Fetc%2Fpasswd", "end-mobilenet%2F..%2F..%2Fcloud-wrn", "end-mobilenet.onnx", "%2E%2E"] {

@@ -4,6 +4,7 @@ import HDDNNCluster
 import HDDNNData
 import HDDNNRuntime
 import HDDNNTestSupport
+import NIOSSL
 import Testing
 
 /// A client this project did not write, Triton's `tritonclient.http`, calls a real `hddnn serve`
@@ -19,44 +20,33 @@ import Testing
         return FileManager.default.fileExists(atPath: venv) ? venv : nil
     }
 
-    @Test func tritonClientCallsANode() async throws {
-        guard let python = Self.python else {
-            if ProcessInfo.processInfo.environment["HDDNN_REQUIRE_OIP"] == "1" {
-                Issue.record("tritonclient is not installed: run `make oip-venv`")
-            } else {
-                print("OIPInteropTests skipped: no .venv-oip (make oip-venv installs tritonclient[http])")
-            }
-            return
+    /// The python of `.venv-oip`, or nil with the test skipped (or failed under HDDNN_REQUIRE_OIP).
+    static func requirePython() -> String? {
+        if let python { return python }
+        if ProcessInfo.processInfo.environment["HDDNN_REQUIRE_OIP"] == "1" {
+            Issue.record("tritonclient is not installed: run `make oip-venv`")
+        } else {
+            print("OIPInteropTests skipped: no .venv-oip (make oip-venv installs tritonclient[http])")
         }
-        let port = LocalCluster.freeLoopbackPort()
-        let server = Process()
-        server.executableURL = Repository.hddnn
-        server.arguments = ["serve", "--model", Repository.models.appendingPathComponent("end-mobilenet.onnx").path,
-                            "--role", "end", "--port", String(port), "--exit-with-parent", "--log-level", "error"]
-        try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
-        // Ready only after the warm-up inference.
+        return nil
+    }
+
+    /// Waits for `url` (a health route) to answer 200.
+    static func waitReady(_ url: String, http: HTTPClient = .shared) async throws {
         var ready = false
         for _ in 0..<600 where !ready {
-            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/v2/health/ready")
-            request.method = .GET
-            ready = (try? await HTTPClient.shared.execute(request, timeout: .seconds(1)))?.status == .ok
+            ready = (try? await http.execute(HTTPClientRequest(url: url), timeout: .seconds(1)))?.status == .ok
             if !ready { try await Task.sleep(for: .milliseconds(100)) }
         }
         try #require(ready, "the node never became ready")
+    }
 
-        let client = Process()
-        client.executableURL = URL(fileURLWithPath: python)
-        client.arguments = [Repository.root.appendingPathComponent("scripts/oip_interop.py").path, "http://127.0.0.1:\(port)", "end-mobilenet"]
-        let out = Pipe(), err = Pipe()
-        client.standardOutput = out
-        client.standardError = err
-        try client.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        client.waitUntilExit()
-        try #require(client.terminationStatus == 0, "tritonclient failed: \(errors)")
-        let result = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    /// Runs scripts/oip_interop.py and checks what tritonclient got against the engine's own answer.
+    static func interop(_ python: String, _ arguments: [String]) throws -> [String: Any] {
+        let run = try ProcessRunner(executable: URL(fileURLWithPath: python))
+            .run([Repository.root.appendingPathComponent("scripts/oip_interop.py").path] + arguments, timeout: 300)
+        try #require(run.status == 0, "tritonclient failed: \(run.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         #expect(result["live"] as? Bool == true && result["ready"] as? Bool == true && result["model_ready"] as? Bool == true)
         let metadata = try #require(result["metadata"] as? [String: Any])
         #expect(metadata["name"] as? String == "end-mobilenet")
@@ -72,5 +62,60 @@ import Testing
         }
         #expect(result["id_True"] as? String == "interop-True")
         #expect((result["bad"] as? String)?.contains("does not fit model") == true, "\(result["bad"] ?? "")")
+        return result
+    }
+
+    @Test func tritonClientCallsANode() async throws {
+        guard let python = Self.requirePython() else { return }
+        let port = LocalCluster.freeLoopbackPort()
+        let server = Process()
+        server.executableURL = Repository.hddnn
+        server.arguments = ["serve", "--model", Repository.models.appendingPathComponent("end-mobilenet.onnx").path,
+                            "--role", "end", "--port", String(port), "--exit-with-parent", "--log-level", "error"]
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        // Ready only after the warm-up inference.
+        try await Self.waitReady("http://127.0.0.1:\(port)/v2/health/ready")
+        _ = try Self.interop(python, ["http://127.0.0.1:\(port)", "end-mobilenet"])
+    }
+
+    /// The same over HTTPS: the project CA as tritonclient's only root, a token from
+    /// `hddnn token issue` on every call but the health checks, and a call without it refused.
+    @Test func tritonClientCallsANodeOverHTTPSWithAToken() async throws {
+        guard let python = Self.requirePython() else { return }
+        let dir = try Repository.workspace("oip-tls")
+        let port = LocalCluster.freeLoopbackPort()
+        let topology = dir.appendingPathComponent("topology.yaml").path
+        try """
+            defaults: { benchmark_batch: 8 }
+            tls: { ca: pki/ca.pem, certificates: pki }
+            nodes:
+              - { name: end-1, role: end, trust: dependable, model: \(Repository.models.path)/end-mobilenet.onnx, port: \(port) }
+
+            """.write(toFile: topology, atomically: true, encoding: .utf8)
+        let cli = ProcessRunner()
+        let pki = dir.appendingPathComponent("pki").path
+        for step in [["pki", "init", "--dir", pki], ["pki", "issue", "--config", topology]] {
+            let r = try cli.run(step)
+            try #require(r.status == 0, "hddnn \(step.joined(separator: " ")): \(r.stderr)")
+        }
+        let issued = try cli.run("token", "issue", "--config", topology, "--subject", "tritonclient", "--scope", "infer", "--audience", "end-1")
+        try #require(issued.status == 0, "\(issued.stderr)")
+        let server = Process()
+        server.executableURL = Repository.hddnn
+        server.arguments = ["serve", "--config", topology, "--node", "end-1", "--exit-with-parent", "--log-level", "error"]
+        try server.run()
+        defer { server.terminate(); server.waitUntilExit() }
+        var configuration = HTTPClient.Configuration()
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile("\(pki)/ca.pem"))
+        configuration.tlsConfiguration = tls
+        configuration.dnsOverride = ["localhost": "127.0.0.1"]
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        defer { _ = http.shutdown() }
+        try await Self.waitReady("https://localhost:\(port)/v2/health/ready", http: http)
+        let result = try Self.interop(python, ["https://localhost:\(port)", "end-mobilenet", "--ca", "\(pki)/ca.pem",
+                                               "--token", issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)])
+        #expect((result["without_token"] as? String)?.contains("bearer token") == true, "\(result["without_token"] ?? "")")
     }
 }

@@ -20,6 +20,27 @@ import Testing
         #expect(try paper.node("cloud").trust == .undependable)
     }
 
+    /// TLS unless a topology says `tls: off`: without a `tls` key its PKI is `.hddnn/pki` beside it.
+    @Test func tlsIsOnUnlessTheTopologySaysOff() throws {
+        let dir = try Repository.workspace("tls-default")
+        func load(_ tls: String) throws -> Topology {
+            let path = dir.appendingPathComponent("t.yaml").path
+            try "\(tls)\nnodes:\n  - { name: end-1, role: end, trust: dependable, model: m.onnx, port: 1 }\n"
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            return try Topology.load(path)
+        }
+        let implicit = try #require(try load("").tls)
+        #expect(implicit.ca == dir.appendingPathComponent(".hddnn/pki/ca.pem").standardizedFileURL.path)
+        #expect(implicit.certificates == dir.appendingPathComponent(".hddnn/pki").standardizedFileURL.path)
+        #expect(implicit.tokens == dir.appendingPathComponent(".hddnn/pki/tokens.pem").standardizedFileURL.path)
+        #expect(try load("defaults: {}").baseURL(try load("").node("end-1")).hasPrefix("https://end-1.end.dependable.default.node.hddnn.local:"))
+        #expect(try load("tls: off").tls == nil)
+        #expect(try load("tls: false").tls == nil)
+        let named = try #require(try load("tls: { ca: pki/ca.pem, certificates: pki, tokens: keys/t.pem }").tls)
+        #expect(named.tokens == dir.appendingPathComponent("keys/t.pem").standardizedFileURL.path)
+        #expect(throws: TopologyError.self) { try load("tls: { ca: a.pem, certificates: c, password: x }") }
+    }
+
     @Test func embeddedCopyMatchesConfigsLocal() throws {
         let file = try String(contentsOf: Repository.root.appendingPathComponent("configs/local.yaml"), encoding: .utf8)
         #expect(Topology.localYAML == file, "hddnn demo's embedded topology must stay identical to configs/local.yaml")
@@ -28,6 +49,7 @@ import Testing
     @Test func quantities() throws {
         #expect(try Quantity.seconds("250ms", field: "f") == 0.25)
         #expect(try Quantity.seconds("1.5s", field: "f") == 1.5)
+        #expect(try Quantity.seconds("15m", field: "f") == 900 && Quantity.seconds("2h", field: "f") == 7200)
         #expect(try Quantity.seconds("0", field: "f") == 0)
         #expect(try Quantity.bytesPerSecond("100Mbit/s", field: "f") == 12.5e6)
         #expect(try Quantity.bytesPerSecond("2MB/s", field: "f") == 2e6)

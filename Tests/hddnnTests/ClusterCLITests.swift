@@ -23,11 +23,17 @@ import Testing
 
     @Test func aJobWithoutRunningNodesSaysHowToStartThem() throws {
         let dir = try Repository.workspace("norun")
-        let yaml = "defaults: { timeout: 200ms }\nnodes:\n  - { name: end-1, role: end, model: \(Repository.root.path)/models/end-mobilenet.onnx, port: \(LocalCluster.freeLoopbackPort()) }\n"
-        try yaml.write(to: dir.appendingPathComponent("t.yaml"), atomically: true, encoding: .utf8)
+        let nodes = "nodes:\n  - { name: end-1, role: end, model: \(Repository.root.path)/models/end-mobilenet.onnx, port: \(LocalCluster.freeLoopbackPort()) }\n"
+        try ("defaults: { timeout: 200ms }\ntls: off\n" + nodes).write(to: dir.appendingPathComponent("t.yaml"), atomically: true, encoding: .utf8)
         try expectFailure(["run", "--config", dir.appendingPathComponent("t.yaml").path, "--scheme", "end", "--images", "50",
                            "--journal", dir.appendingPathComponent("j.sqlite").path],
                           "node 'end-1' is not answering")
+        // Under TLS (the default) with no certificates yet, no node can be running either: the
+        // error says how to mint them and start the nodes.
+        try ("defaults: { timeout: 200ms }\n" + nodes).write(to: dir.appendingPathComponent("tls.yaml"), atomically: true, encoding: .utf8)
+        try expectFailure(["run", "--config", dir.appendingPathComponent("tls.yaml").path, "--scheme", "end", "--images", "50",
+                           "--journal", dir.appendingPathComponent("j.sqlite").path],
+                          "hddnn run --start")
     }
 
     @Test func ctrlCStopsEveryNodeTheCommandStarted() async throws {

@@ -21,11 +21,26 @@ import HummingbirdTLS
 /// | `GET /hddnn/v1/node` | role, trust, model, start-up benchmark (`NodeInfo`) |
 ///
 /// Every refusal is a 4xx/5xx with the protocol's `{"error": "..."}` and the node goes on serving.
+///
+/// Under TLS, `AuthenticationMiddleware` decides who calls and each route says what it needs
+/// (`Permission`): the health routes answer anyone who completed the handshake; metadata and
+/// inference need a node certificate or a token with `infer`; `/metrics` a node certificate or
+/// `metrics`.
 public struct NodeServer: Sendable {
     public let service: NodeService
+    /// Verifies bearer tokens: nil under `tls: off`, or when the topology's token key is absent.
+    public let tokens: TokenVerifier?
 
-    public init(service: NodeService) {
+    /// Loads the token key the topology names, when it is there.
+    public init(service: NodeService) throws(TLSSetupError) {
         self.service = service
+        guard let tls = service.topology.tls, FileManager.default.fileExists(atPath: tls.tokens) else {
+            tokens = nil
+            return
+        }
+        do { tokens = try TokenVerifier.load(publicKey: tls.tokens, trustDomain: tls.trustDomain, audience: service.spec.name) } catch {
+            throw .missing(what: "the token key", path: tls.tokens, reason: "\(error)")
+        }
     }
 
     public static let version = "0.6.0"
@@ -34,59 +49,59 @@ public struct NodeServer: Sendable {
     public func router() -> Router<NodeRequestContext> {
         let router = Router(context: NodeRequestContext.self)
         let service = self.service
-        router.get("/v2") { _, _ in
+        let denied: @Sendable (OIPError) -> Void = { _ in service.metrics.denied() }
+        router.add(middleware: AuthenticationMiddleware(tls: service.topology.tls != nil, tokens: tokens,
+                                                        logger: Logger(label: "hddnn.access.\(service.spec.name)"), refused: denied))
+        router.on("/v2", method: .get, needs: .read, denied: denied) { _, _ in
             OIPHTTP.json(ServerMetadataResponse(name: "hddnn", version: Self.version,
                                         extensions: ["binary_tensor_data", "hddnn_task_metadata"]))
         }
-        router.get("/v2/health/live") { _, _ in Response(status: .ok) }
-        router.get("/v2/health/ready") { _, _ in Response(status: service.isReady ? .ok : .serviceUnavailable) }
-        router.get("/hddnn/v1/node") { _, _ in OIPHTTP.json(service.info) }
-        router.get("/metrics") { _, _ in
+        router.on("/v2/health/live", method: .get, needs: .health) { _, _ in Response(status: .ok) }
+        router.on("/v2/health/ready", method: .get, needs: .health) { _, _ in Response(status: service.isReady ? .ok : .serviceUnavailable) }
+        router.on("/hddnn/v1/node", method: .get, needs: .read, denied: denied) { _, _ in OIPHTTP.json(service.info) }
+        router.on("/metrics", method: .get, needs: .metrics, denied: denied) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: service.metrics.exposition())))
         }
         for prefix in ["/v2/models/:model", "/v2/models/:model/versions/:version"] {
-            router.get(RouterPath(prefix)) { _, context in
+            router.on(RouterPath(prefix), method: .get, needs: .read, denied: denied) { _, context in
                 try measured(service, route: "metadata") { () throws(OIPError) in
                     try metadata(service, model: context.parameters.get("model") ?? "")
                 }
             }
-            router.get(RouterPath("\(prefix)/ready")) { _, context in
+            router.on(RouterPath("\(prefix)/ready"), method: .get, needs: .read, denied: denied) { _, context in
                 try measured(service, route: "ready") { () throws(OIPError) in
                     _ = try metadata(service, model: context.parameters.get("model") ?? "")
                     return Response(status: service.isReady ? .ok : .serviceUnavailable)
                 }
             }
-            router.post(RouterPath("\(prefix)/infer")) { request, context in
-                let caller = await context.caller()
-                // Under TLS every accepted connection proved an identity at the handshake; not
-                // finding it again is refused rather than served as if no rule applied.
-                if service.topology.tls != nil, caller == nil {
-                    service.metrics.denied()
-                    return OIPHTTP.error(.forbidden("the caller's identity could not be read from its connection"))
-                }
-                return await infer(service, request: request, model: context.parameters.get("model") ?? "", caller: caller)
+            router.on(RouterPath("\(prefix)/infer"), method: .post, needs: .infer, denied: denied) { request, context in
+                await infer(service, request: request, model: context.parameters.get("model") ?? "", caller: context.caller.node)
             }
         }
         return router
     }
 
     /// An application listening where the topology puts the node (port 0 picks a free one):
-    /// HTTPS with client certificates required when the topology has `tls`, plain HTTP (with a
-    /// warning) when it says `tls: off`.
+    /// HTTPS when the topology has `tls`, plain HTTP (with a warning) when it says `tls: off`.
+    /// A client certificate, when presented, must pass `PeerVerifier` at the handshake; it is
+    /// required there unless the node takes tokens, which clients without one present instead.
     public func application(host: String? = nil, port: Int? = nil,
                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let server: HTTPServerBuilder
         if let tls = service.topology.tls {
             let identity = try TLSIdentity(settings: tls, process: service.spec.name)
             let logger = service.logger, metrics = service.metrics
+            if tokens == nil {
+                service.logger.notice("no token key at \(tls.tokens): only callers with a project certificate are served")
+            }
             server = try .tls(.http1(), configuration: TLSChannelConfiguration(
-                tlsConfiguration: identity.serverConfiguration,
+                tlsConfiguration: identity.serverConfiguration(clientCertificateRequired: tokens == nil),
                 customAsyncVerificationCallback: { certificates in
                     await identity.verifyCaller(certificates, logger: logger) { _ in metrics.handshakeRefused() }
                 }))
         } else {
-            service.logger.warning("plain HTTP: the topology says `tls: off` (or has no tls section), so callers are not authenticated and traffic is not encrypted")
+            service.logger.warning("plain HTTP: the topology says `tls: off`, so callers are not authenticated and traffic is not encrypted")
             server = .http1()
         }
         return Application(

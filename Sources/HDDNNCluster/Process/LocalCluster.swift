@@ -47,6 +47,10 @@ public final class LocalCluster: Sendable {
     public func start(_ names: [String]? = nil, timeout: Double = 120, oneAtATime: Bool = true, stopOnFailure: Bool = true,
                       progress: (@Sendable (String) -> Void)? = nil) async throws(ClusterError) {
         try? FileManager.default.createDirectory(at: logDirectory, withIntermediateDirectories: true)
+        // Under TLS, what the nodes need is minted on first use (the CA, then one certificate each).
+        do {
+            for line in try ClusterPKI.ensure(topology) { logger.info("pki: \(line)") }
+        } catch { throw .cannotStart(node: names?.joined(separator: ", ") ?? "all", reason: "certificates: \(error)") }
         let specs = names.map { n in topology.nodes.filter { n.contains($0.name) } } ?? topology.nodes
         let deadline = ContinuousClock.now + .seconds(timeout)
         if oneAtATime {

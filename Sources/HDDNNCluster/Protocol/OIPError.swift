@@ -3,6 +3,8 @@
 public enum OIPError: Error, Sendable, Equatable, CustomStringConvertible {
     /// 400: the request is malformed or disagrees with the model (shape, datatype, framing).
     case badRequest(String)
+    /// 401: the caller proved no identity (no client certificate, and no valid bearer token).
+    case unauthorized(String)
     /// The authenticated caller may not do this (its certificate's identity decides, never a header).
     case forbidden(String)
     /// 404: no such model on this node.
@@ -19,6 +21,7 @@ public enum OIPError: Error, Sendable, Equatable, CustomStringConvertible {
     public var status: Int {
         switch self {
         case .badRequest: 400
+        case .unauthorized: 401
         case .forbidden: 403
         case .unknownModel: 404
         case .bodyTooLarge: 413
@@ -31,6 +34,7 @@ public enum OIPError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .badRequest(let m): m
+        case .unauthorized(let m): m
         case .forbidden(let m): m
         case .unknownModel(let name, let served): "unknown model '\(name)'; this node serves \(served.joined(separator: ", "))"
         case .bodyTooLarge(let limit): "request body is larger than this node's limit of \(limit) bytes (topology defaults.max_body)"

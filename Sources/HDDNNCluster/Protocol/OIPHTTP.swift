@@ -20,8 +20,11 @@ public enum OIPHTTP {
     }
 
     /// The protocol's `{"error": "..."}` with the status the error maps to.
+    /// A 401 also says how to authenticate (RFC 6750 §3).
     public static func error(_ error: OIPError) -> Response {
-        json(ErrorResponse(error: error.description), status: HTTPResponse.Status(code: error.status))
+        var response = json(ErrorResponse(error: error.description), status: HTTPResponse.Status(code: error.status))
+        if case .unauthorized = error { response.headers[.wwwAuthenticate] = #"Bearer realm="hddnn", error="invalid_token""# }
+        return response
     }
 
     /// The body of a request as bytes, refused with 413 past `limit`.

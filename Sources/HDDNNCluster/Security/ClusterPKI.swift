@@ -4,7 +4,8 @@ import X509
 
 /// The certificates a topology's processes need, issued by the project CA: one per node and one
 /// for the coordinator. `hddnn pki issue` issues them on request; `ensure` issues what is missing
-/// or about to expire, so `make demo` and `hddnn run --start` work on a fresh machine with TLS on.
+/// or about to expire, and the token-signing key, so `make demo` and `hddnn run --start` work on
+/// a fresh machine with TLS on.
 public enum ClusterPKI {
     /// Who needs a certificate: every node, and the coordinator (`hddnn run`).
     public static func processes(_ topology: Topology) -> [String] { topology.nodes.map(\.name) + ["coordinator"] }
@@ -45,6 +46,13 @@ public enum ClusterPKI {
             ca = try CertificateAuthority.create(trustDomain: tls.trustDomain)
             try ca.write(to: URL(fileURLWithPath: tls.ca).deletingLastPathComponent())
             done.append("created the project CA \(tls.ca) (spiffe://\(tls.trustDomain))")
+        }
+        // The token key lives beside the CA key; its public half goes where the topology says.
+        let caFolder = URL(fileURLWithPath: tls.ca).deletingLastPathComponent()
+        if !FileManager.default.fileExists(atPath: caFolder.appendingPathComponent(TokenSigner.keyFileName).path) {
+            let signer = TokenSigner(trustDomain: tls.trustDomain)
+            try signer.write(to: caFolder)
+            done.append("created the token-signing key \(signer.keyID) beside the CA")
         }
         for process in processes(topology) {
             let expected = try identity(of: process, in: topology, tls: tls)

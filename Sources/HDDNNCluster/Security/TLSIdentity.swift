@@ -65,13 +65,14 @@ public struct TLSIdentity: Sendable {
         return c
     }
 
-    /// TLS for connections this process accepts: a client certificate is required (checked by
-    /// `verifyCaller`), TLS 1.2+.
-    public var serverConfiguration: TLSConfiguration {
+    /// TLS for connections this process accepts, TLS 1.2+: a client certificate, when presented,
+    /// is checked by `verifyCaller`; `clientCertificateRequired` false lets callers without one
+    /// (token clients) complete the handshake.
+    public func serverConfiguration(clientCertificateRequired: Bool = true) -> TLSConfiguration {
         var c = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         c.minimumTLSVersion = .tlsv12
         c.trustRoots = .certificates([rootNIO])
-        c.certificateVerification = .noHostnameVerification
+        c.certificateVerification = clientCertificateRequired ? .noHostnameVerification : .optionalVerification
         return c
     }
 

@@ -4,17 +4,17 @@ import Foundation
 /// and bandwidths ("100Mbit/s", "12.5MB/s", "unlimited"). One place, so every number in a
 /// topology means the same thing wherever it is read.
 public enum Quantity {
-    /// Seconds from "250ms", "0.5s", "2 s", "1500us" or a bare number of seconds.
+    /// Seconds from "250ms", "0.5s", "2 s", "1500us", "15m", "8h" or a bare number of seconds.
     public static func seconds(_ text: String, field: String) throws(TopologyError) -> Double {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let units: [(String, Double)] = [("ms", 1e-3), ("us", 1e-6), ("µs", 1e-6), ("s", 1)]
+        let units: [(String, Double)] = [("ms", 1e-3), ("us", 1e-6), ("µs", 1e-6), ("s", 1), ("min", 60), ("m", 60), ("h", 3600)]
         for (suffix, scale) in units where t.hasSuffix(suffix) {
             if let v = Double(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), v >= 0, v.isFinite {
                 return v * scale
             }
         }
         if let v = Double(t), v >= 0, v.isFinite { return v }
-        throw .badQuantity(field: field, value: text, expected: "a duration such as 250ms, 0.5s or 0")
+        throw .badQuantity(field: field, value: text, expected: "a duration such as 250ms, 0.5s, 15m, 8h or 0")
     }
 
     /// Bytes per second from "100Mbit/s", "1Gbit/s", "12.5MB/s", "800kB/s" or "unlimited"

@@ -1,4 +1,5 @@
 import Foundation
+import HDDNNTrust
 import Yams
 
 extension Topology {
@@ -82,12 +83,16 @@ extension Topology {
         }
         var tls: TLSSettings?
         switch root["tls"] {
-        case nil, false as Bool: tls = nil
+        case nil:
+            // TLS unless asked otherwise: the project's PKI in .hddnn/pki beside the topology.
+            let folder = baseDirectory.appendingPathComponent(TLSSettings.defaultFolder).standardizedFileURL
+            tls = TLSSettings(ca: folder.appendingPathComponent(CertificateAuthority.certificateFileName).path, certificates: folder.path)
+        case false as Bool: tls = nil
         case let text as String where ["off", "no", "false"].contains(text.lowercased()): tls = nil
         case let raw?:
             let map = try YAMLField.mapping(raw, field: "tls")
-            for key in map.keys where !["ca", "certificates", "trust_domain", "domain"].contains(key) {
-                throw .invalidField(field: "tls.\(key)", reason: "unknown key (expected ca, certificates, trust_domain, domain)")
+            for key in map.keys where !["ca", "certificates", "tokens", "trust_domain", "domain"].contains(key) {
+                throw .invalidField(field: "tls.\(key)", reason: "unknown key (expected ca, certificates, tokens, trust_domain, domain)")
             }
             func path(_ key: String) throws(TopologyError) -> String {
                 let p = try YAMLField.string(map[key], field: "tls.\(key)")
@@ -95,7 +100,8 @@ extension Topology {
             }
             tls = TLSSettings(ca: try path("ca"), certificates: try path("certificates"),
                               trustDomain: try map["trust_domain"].map { v throws(TopologyError) in try YAMLField.string(v, field: "tls.trust_domain") } ?? "hddnn.local",
-                              domain: try map["domain"].map { v throws(TopologyError) in try YAMLField.string(v, field: "tls.domain") } ?? "default")
+                              domain: try map["domain"].map { v throws(TopologyError) in try YAMLField.string(v, field: "tls.domain") } ?? "default",
+                              tokens: map["tokens"] == nil ? nil : try path("tokens"))
         }
         // Under TLS every node is addressed by its identity, so its name must be able to be one.
         if let tls {

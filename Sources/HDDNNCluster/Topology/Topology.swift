@@ -20,7 +20,7 @@ public struct Topology: Sendable {
     public var nodes: [NodeSpec]
     public var links: [LinkSpec]
     public var defaults: Defaults
-    /// Mutual TLS on every hop; nil is plain HTTP (`tls: off`, or no `tls` key).
+    /// Mutual TLS on every hop (the default); nil is plain HTTP (`tls: off`).
     public var tls: TLSSettings?
     /// The folder relative model paths are resolved against (the file's own folder's parent when
     /// the file sits in `configs/`, else the file's folder).

@@ -45,8 +45,15 @@ public struct HolisticConfig: Sendable {
     public static func parse(_ text: String, path: String = "<memory>", baseDirectory: URL) throws(HolisticError) -> HolisticConfig {
         do {
             let root = try YAMLField.root(text, path: path)
-            let topology = try Topology.parse(root: root, baseDirectory: baseDirectory, hierarchy: false,
+            var topology = try Topology.parse(root: root, baseDirectory: baseDirectory, hierarchy: false,
                                               extraKeys: ["catalog", "models", "fusions"])
+            // The holistic layer's service nodes and catalogue speak plain HTTP until they share
+            // the HDDNN nodes' TLS (docs/security.md, "What is not protected yet"); a file asking
+            // for TLS is told so rather than given plain HTTP silently.
+            if topology.tls != nil && root["tls"] != nil {
+                throw TopologyError.invalidField(field: "tls", reason: "the holistic layer's nodes do not run TLS yet; remove the key or say `tls: off`")
+            }
+            topology.tls = nil
             func resolve(_ p: String) -> URL {
                 p.hasPrefix("/") ? URL(fileURLWithPath: p) : baseDirectory.appendingPathComponent(p).standardizedFileURL
             }

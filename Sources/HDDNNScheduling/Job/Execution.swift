@@ -17,6 +17,8 @@ struct Execution: Sendable {
     let clock: any JobClock
     let faults: (any FaultInjector)?
     let progress: (@Sendable (JobProgress) -> Void)?
+    /// Called once `configuration.crashAfter` tasks have concluded (see `JobRunner.crash`).
+    let crash: @Sendable () -> Void
     let logger: Logger
 
     /// A task gives up (is lost) after this many coarse attempts; a fine label after this many sends.
@@ -317,6 +319,10 @@ struct Execution: Sendable {
             }
         }
         await state.final(task, fine: source.isFine, fineLost: fineLost, deadlineMiss: deadlineMiss)
+        if let n = configuration.crashAfter, await state.finalCount >= n {
+            logger.critical("crashing the coordinator on purpose (--crash-after); finish the job with --resume", metadata: ["tasks": "\(n)"])
+            crash()
+        }
     }
 
     // MARK: Faults and progress

@@ -27,6 +27,11 @@ public struct JobConfiguration: Sendable, Codable, Equatable {
     public var dataDirectory: String
     /// Binary tensors on the wire (JSON when false).
     public var binary: Bool
+    /// Fault injection for the coordinator itself: once this many tasks have their final result
+    /// in this run, the coordinator SIGKILLs its own process, as a crashed machine dies, right
+    /// after the journal write; `--resume` then finishes the job. Not part of the fingerprint,
+    /// so the resumed run is the same job.
+    public var crashAfter: Int?
 
     /// Kill `node` once `afterFraction` of the tasks have their coarse label, and start it again
     /// `restartAfter` seconds later when that is set.
@@ -61,7 +66,7 @@ public struct JobConfiguration: Sendable, Codable, Equatable {
 
     public init(scheme: SchemeKind, images: Int, batch: Int = 50, endDevices: Int? = nil, faultPolicy: FaultPolicy = .monitor,
                 kills: [Kill] = [], deadline: Double? = nil, nmap: Int? = nil, threshold: Double? = nil, heartbeat: Double = 0.5,
-                dataDirectory: String = "/usr/share/datasets/fashion-mnist", binary: Bool = true) {
+                dataDirectory: String = "/usr/share/datasets/fashion-mnist", binary: Bool = true, crashAfter: Int? = nil) {
         self.scheme = scheme
         self.images = images
         self.batch = batch
@@ -74,6 +79,7 @@ public struct JobConfiguration: Sendable, Codable, Equatable {
         self.heartbeat = heartbeat
         self.dataDirectory = dataDirectory
         self.binary = binary
+        self.crashAfter = crashAfter
     }
 
     /// Identifies "the same job" for resuming from the journal.

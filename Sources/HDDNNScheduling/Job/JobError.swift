@@ -9,6 +9,7 @@ public enum JobError: Error, Sendable, CustomStringConvertible {
     case calibration(String)
     case journal(JournalError)
     case invalid(String)
+    case noCertificates(ca: String)
     case cancelled
 
     public var description: String {
@@ -23,6 +24,8 @@ public enum JobError: Error, Sendable, CustomStringConvertible {
         case .calibration(let m): "calibration exchange failed: \(m)"
         case .journal(let e): "\(e)"
         case .invalid(let m): m
+        case .noCertificates(let ca):
+            "this topology runs over TLS and has no CA yet (\(ca)), so none of its nodes can be running: `hddnn run --start` mints the certificates and starts the nodes; for nodes started by hand, `hddnn pki init` and `hddnn pki issue --config <topology>` first (or `tls: off` for plain HTTP)"
         case .cancelled: "the job was cancelled; its unfinished tasks stay in the journal for `hddnn run --resume`"
         }
     }

@@ -23,19 +23,23 @@ public final class JobRunner: Sendable {
     public let faults: (any FaultInjector)?
     /// Called about ten times a second while the job runs.
     public let progress: (@Sendable (JobProgress) -> Void)?
+    /// Ends the coordinator for `configuration.crashAfter`: SIGKILL of this process unless a
+    /// test gives another.
+    public let crash: @Sendable () -> Void
     let clock: any JobClock
     let client: NodeClient
     let logger: Logger
 
     public init(topology: Topology, configuration: JobConfiguration, journal: Journal, faults: (any FaultInjector)? = nil,
                 progress: (@Sendable (JobProgress) -> Void)? = nil, clock: any JobClock = SystemJobClock(),
-                logger: Logger = Logger(label: "hddnn.job")) {
+                crash: @escaping @Sendable () -> Void = JobRunner.killThisProcess, logger: Logger = Logger(label: "hddnn.job")) {
         self.topology = topology
         self.configuration = configuration
         self.journal = journal
         self.faults = faults
         self.progress = progress
         self.clock = clock
+        self.crash = crash
         self.logger = logger
         self.client = NodeClient(origin: "coordinator", topology: topology)
     }
@@ -45,7 +49,7 @@ public final class JobRunner: Sendable {
         defer { Task { [client] in await client.shutdown() } }
         let plan = try await self.plan(resume: resume)
         let execution = Execution(plan: plan, client: client, journal: journal, clock: clock, faults: faults,
-                                  progress: progress, logger: logger)
+                                  progress: progress, crash: crash, logger: logger)
         let outcome = try await execution.run()
         let rows: [Journal.TaskRow]
         let audit: JobAudit
@@ -57,6 +61,9 @@ public final class JobRunner: Sendable {
         do { try journal.finishJob(plan.jobID, summary: report.summaryJSON) } catch { throw .journal(error) }
         return report
     }
+
+    /// SIGKILL of this process: no `defer`, no flush, no goodbye, as a machine dies.
+    public static let killThisProcess: @Sendable () -> Void = { kill(getpid(), SIGKILL) }
 
     /// Checks the job against the topology, asks every node in use what it runs, measures the
     /// costs, and creates the job in the journal (or finds the unfinished one to resume).
@@ -74,8 +81,10 @@ public final class JobRunner: Sendable {
         for kill in c.kills where (try? topology.node(kill.node)) == nil {
             throw .invalid("--kill names '\(kill.node)', which is not a node of the topology")
         }
+        if let n = c.crashAfter, n < 1 { throw .invalid("--crash-after must be at least 1 task") }
         if !c.kills.isEmpty && faults == nil { throw .invalid("--kill needs nodes this command started (hddnn run --start, or hddnn demo)") }
         if let tls = topology.tls {
+            guard FileManager.default.fileExists(atPath: tls.ca) else { throw .noCertificates(ca: tls.ca) }
             do { _ = try TLSIdentity(settings: tls, process: "coordinator") } catch { throw .invalid("\(error)") }
         }
 

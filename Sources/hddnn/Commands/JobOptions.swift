@@ -25,6 +25,11 @@ struct JobOptions: ParsableArguments {
         valueName: "node@share"))
     var kills: [String] = []
 
+    @Option(help: ArgumentHelp(
+        "SIGKILL this coordinator once this many tasks have their final result, as a crashed machine dies; `--resume` then finishes the job (fault injection for tests).",
+        valueName: "tasks"))
+    var crashAfter: Int?
+
     @Option(help: "Per-task deadline for the fine label, e.g. 1.5s; past it the coarse label is the answer.")
     var deadline: String?
 
@@ -48,6 +53,7 @@ struct JobOptions: ParsableArguments {
         guard batch > 0 && batch <= 4096 else { throw ValidationError("--batch must be 1...4096") }
         if let n = endDevices, n < 1 { throw ValidationError("--end-devices must be at least 1") }
         if let n = nmap, n < 1 { throw ValidationError("--nmap must be at least 1") }
+        if let n = crashAfter, n < 1 { throw ValidationError("--crash-after must be at least 1 task") }
         for k in kills where JobConfiguration.Kill(argument: k) == nil {
             throw ValidationError("--kill \(k): expected NODE@SHARE[+RESTART] such as end-2@30%, end-2@0.3 or end-2@30%+2s")
         }
@@ -60,7 +66,8 @@ struct JobOptions: ParsableArguments {
         JobConfiguration(scheme: scheme, images: images, batch: batch, endDevices: endDevices, faultPolicy: faultPolicy,
                          kills: kills.compactMap(JobConfiguration.Kill.init(argument:)),
                          deadline: try deadline.map { try parseSeconds($0, "--deadline") }, nmap: nmap, threshold: threshold,
-                         heartbeat: try parseSeconds(heartbeat, "--heartbeat"), dataDirectory: data, binary: !json)
+                         heartbeat: try parseSeconds(heartbeat, "--heartbeat"), dataDirectory: data, binary: !json,
+                         crashAfter: crashAfter)
     }
 }
 

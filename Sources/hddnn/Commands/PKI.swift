@@ -18,9 +18,11 @@ struct PKI: ParsableCommand {
             with server and client authentication and a short \
             validity (7 days by default). Nodes need the CA's certificate (ca.pem) and their own \
             pair (NAME.pem, NAME-key.pem); the CA's key (ca-key.pem, mode 600) stays where it was \
-            made and is needed only to issue.
+            made and is needed only to issue. `init` also makes the token-signing key \
+            (tokens-key.pem, mode 600; `hddnn token issue` signs with it) and its public half \
+            (tokens.pem), with which nodes verify the bearer tokens of clients without a certificate.
 
-              hddnn pki init                                # .hddnn/pki/ca.pem, ca-key.pem
+              hddnn pki init                                # .hddnn/pki/ca.pem, ca-key.pem, tokens*.pem
               hddnn pki issue --config configs/local.yaml   # every node + coordinator
               hddnn pki issue --config configs/local.yaml --node edge-1 --days 1
               hddnn pki show .hddnn/pki/edge-1.pem          # identity, trusted or not
@@ -57,7 +59,10 @@ struct PKI: ParsableCommand {
             try FileManager.default.createDirectory(at: folder.url, withIntermediateDirectories: true)
             let ca = try CertificateAuthority.create(trustDomain: trustDomain, validity: TimeInterval(days) * 86_400)
             try ca.write(to: folder.url)
+            let signer = TokenSigner(trustDomain: trustDomain)
+            try signer.write(to: folder.url)
             print("CA for spiffe://\(trustDomain): \(folder.caCertificate) (key \(folder.caKey), owner-only), valid \(days) days")
+            print("token key \(signer.keyID): \(folder.url.appendingPathComponent(TokenSigner.keyFileName).path) (owner-only), public half \(folder.url.appendingPathComponent(TokenSigner.publicKeyFileName).path)")
         }
     }
 

@@ -81,7 +81,7 @@ struct Serve: AsyncParsableCommand {
         }
         if exitWithParent { watchParent() }
         let service = try NodeService(topology: topology, node: name)
-        let server = NodeServer(service: service)
+        let server = try NodeServer(service: service)
         let app = try server.application(host: host, port: port) { port in
             service.logger.info("listening", metadata: ["port": "\(port)", "model": "\(service.modelName)",
                                                         "role": "\(service.spec.role.rawValue)", "trust": "\(service.spec.trust.rawValue)"])
