@@ -23,6 +23,8 @@ public final class NodeService: Sendable {
     public let executor: ModelExecutor
     public let client: NodeClient
     public let metrics: NodeMetrics
+    public let engine: NodeEngine
+    public let forwarder: Forwarder
     public let logger: Logger
     private let state = Mutex(State())
 
@@ -62,6 +64,8 @@ public final class NodeService: Sendable {
         executor = ModelExecutor(name: spec.name, slowdown: spec.slowdown)
         client = NodeClient(origin: spec.name, topology: topology)
         metrics = NodeMetrics()
+        engine = NodeEngine(executor: executor, metrics: metrics)
+        forwarder = Forwarder(node: spec, client: client, engine: engine, logger: logger)
     }
 
     public var modelName: String { model.card.name }
@@ -113,18 +117,12 @@ public final class NodeService: Sendable {
 
     // MARK: Inference
 
-    /// What a request produced: output tensors and the parameters to answer with.
-    public struct Answer: Sendable {
-        public var outputs: [WireTensor]
-        public var parameters: Parameters
-    }
-
     /// Serves `POST /v2/models/{model}/infer`.
     /// `caller`: who sent the request, as its certificate proves (nil on plain HTTP). A caller
     /// whose certificate says undependable may not hand this node raw data: it should never have
     /// held any (HDDNN §3.5).
     public func infer(model requested: String, request: OIPCodec.DecodedRequest, traceparent: String?,
-                      caller: NodeIdentity? = nil) async throws(OIPError) -> Answer {
+                      caller: NodeIdentity? = nil) async throws(OIPError) -> InferenceAnswer {
         guard isReady else { throw .unavailable("node '\(spec.name)' is still warming up; poll /v2/health/ready") }
         let received = TaskMetadata.now()
         let metadata = try TaskMetadata(parameters: request.request.parameters)
@@ -146,7 +144,7 @@ public final class NodeService: Sendable {
             throw .badRequest("node '\(spec.name)' is undependable and refuses raw HDDNN payloads; send the split's feature maps (\(split?.cut ?? "-"))")
         }
         let (session, feedName, tensor, ran) = try prepare(input, payload: payload, metadata: metadata)
-        let outputs = try await run(session, feed: feedName, tensor, ran: ran)
+        let outputs = try await engine.run(session, feed: feedName, tensor, ran: ran)
         guard let logits = outputs[self.model.card.output.name] else {
             throw .engine("the model produced no '\(self.model.card.output.name)' output")
         }
@@ -161,7 +159,7 @@ public final class NodeService: Sendable {
             m.path.append(hop)
             parameters.merge(m.parameters) { $1 }
         }
-        return Answer(outputs: [WireTensor(name: self.model.card.output.name, tensor: logits)], parameters: parameters)
+        return InferenceAnswer(outputs: [WireTensor(name: self.model.card.output.name, tensor: logits)], parameters: parameters)
     }
 
     /// Checks the input against the card (raw) or the split (feature maps) and picks the session.
@@ -210,79 +208,28 @@ public final class NodeService: Sendable {
         return adapter.apply(input.tensor(valueRange: card.input.pixelRange))
     }
 
-    private struct Outputs {
-        var values: [String: Tensor]
-        var timing: ModelExecutor.Timing
-        subscript(_ name: String) -> Tensor? { values[name] }
-    }
-
-    private func run(_ session: InferenceSession, feed: String, _ tensor: Tensor, ran: String) async throws(OIPError) -> Outputs {
-        metrics.queue(depth: await executor.depth + 1)
-        do {
-            let (values, timing) = try await executor.run { try session.run([feed: tensor]) }
-            metrics.compute(ran: ran, seconds: timing.compute, images: tensor.shape.first ?? 0)
-            metrics.queue(depth: await executor.depth)
-            return Outputs(values: values, timing: timing)
-        } catch let e as EngineError {
-            throw .engine(e.description)
-        } catch {
-            throw .engine("\(error)")
-        }
-    }
-
     // MARK: Relay
 
     private func relay(model target: String, request: OIPCodec.DecodedRequest, metadata incoming: TaskMetadata,
-                       received: Double, traceparent: String?) async throws(OIPError) -> Answer {
+                       received: Double, traceparent: String?) async throws(OIPError) -> InferenceAnswer {
         var metadata = incoming
         let nextName = metadata.route.removeFirst()
         let next: NodeSpec
         do { next = try topology.node(nextName) } catch { throw .badRequest("hddnn_route names \(error)") }
-        guard request.inputs.count == 1, var tensor = request.inputs.first else {
+        guard request.inputs.count == 1, let tensor = request.inputs.first else {
             throw .badRequest("a relayed request carries one input, this one has \(request.inputs.count)")
         }
         if metadata.payload == .raw, spec.trust == .undependable {
             throw .badRequest("node '\(spec.name)' is undependable and may not hold raw data to relay")
         }
-        var hop = TaskMetadata.Hop(node: spec.name, role: spec.role.rawValue, received: received, ran: "relay")
-        if metadata.payload == .raw, next.trust == .undependable {
-            guard let head = heads[target] else {
-                throw .badRequest("node '\(spec.name)' holds no split of model '\(target)' to protect raw data bound for '\(next.name)'")
-            }
-            let feed = try modelInput(tensor, for: head.card)
-            let outputs = try await run(head.head, feed: head.card.input.name, feed, ran: "\(target).head")
-            guard let features = outputs[head.cut] else { throw .engine("the split's head produced no '\(head.cut)'") }
-            tensor = WireTensor(name: head.cut, tensor: features)
-            metadata.payload = .split
-            metadata.splitBy = spec.name
-            metadata.splitModel = target
-            metadata.splitAt = head.cut
-            hop.compute = outputs.timing.compute
-            hop.emulatedWait = outputs.timing.emulatedWait
-            hop.ran = "\(target).head"
-        }
-        let hopIndex = metadata.path.count
-        metadata.path.append(hop)
         var timeout = topology.defaults.requestTimeout
         if let deadline = metadata.deadline {
             timeout = min(timeout, deadline - TaskMetadata.now())
             guard timeout > 0 else { throw .timedOut("task \(metadata.taskID) passed its deadline at '\(spec.name)'") }
         }
-        let exchange: NodeClient.Exchange
-        do {
-            exchange = try await client.infer(node: next, model: target, inputs: [tensor], metadata: metadata,
-                                              timeout: timeout, traceparent: traceparent)
-        } catch {
-            logger.warning("relay failed", metadata: ["task": "\(metadata.taskID)", "to": "\(next.name)", "error": "\(error)"])
-            throw OIPError(forwardingTo: next.name, failed: error)
-        }
-        metrics.relayed(to: next.name, payload: metadata.payload, bytes: exchange.requestBytes)
-        var returned = exchange.metadata ?? metadata
-        if hopIndex < returned.path.count { returned.path[hopIndex].answered = TaskMetadata.now() }
-        returned.bytesSent += exchange.requestBytes + exchange.responseBytes
-        returned.route = []
-        var parameters = exchange.response.parameters ?? [:]
-        parameters.merge(returned.parameters) { $1 }
-        return Answer(outputs: exchange.outputs, parameters: parameters)
+        return try await forwarder.forward(
+            tensor, model: target, to: next, head: heads[target], prepare: { raw, card throws(OIPError) in try self.modelInput(raw, for: card) },
+            metadata: metadata, hop: TaskMetadata.Hop(node: spec.name, role: spec.role.rawValue, received: received, ran: "relay"),
+            timeout: timeout, traceparent: traceparent)
     }
 }

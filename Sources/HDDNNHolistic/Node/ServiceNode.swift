@@ -23,6 +23,9 @@ public final class ServiceNode: Sendable {
     public let services: [String: Service]
     public let executor: ModelExecutor
     public let client: NodeClient
+    public let metrics: NodeMetrics
+    public let engine: NodeEngine
+    public let forwarder: Forwarder
     public let accessLog: AccessLog
     public let logger: Logger
     private let offers = Mutex<[ServiceNodeInfo.Offer]?>(nil)
@@ -55,6 +58,9 @@ public final class ServiceNode: Sendable {
         self.services = services
         executor = ModelExecutor(name: node, slowdown: spec.slowdown)
         client = NodeClient(origin: node, topology: config.topology)
+        metrics = NodeMetrics()
+        engine = NodeEngine(executor: executor, metrics: metrics)
+        forwarder = Forwarder(node: spec, client: client, engine: engine, logger: logger)
         accessLog = AccessLog(logger: logger)
     }
 
@@ -98,13 +104,8 @@ public final class ServiceNode: Sendable {
 
     // MARK: Inference
 
-    public struct Answer: Sendable {
-        public var outputs: [WireTensor]
-        public var parameters: Parameters
-    }
-
     /// Serves `POST /v2/models/{model}/infer`.
-    public func infer(model name: String, request: OIPCodec.DecodedRequest, traceparent: String?) async throws(OIPError) -> Answer {
+    public func infer(model name: String, request: OIPCodec.DecodedRequest, traceparent: String?) async throws(OIPError) -> InferenceAnswer {
         guard isReady else { throw .unavailable("node '\(spec.name)' is still warming up; poll /v2/health/ready") }
         let received = TaskMetadata.now()
         guard let service = services[name] else { throw .unknownModel(name, served: services.keys.sorted()) }
@@ -153,65 +154,39 @@ public final class ServiceNode: Sendable {
         default:
             throw .badRequest("model '\(name)' takes '\(ServiceParameter.recordIDs)' (INT64 ids of records a node holds), '\(card.input.name)' (records, from a node of the same domain)\(service.split.map { " or '\($0.cut)' (feature maps)" } ?? ""); got '\(input.name)'")
         }
-        let (outputs, timing) = try await run(session, feed: feed, tensor)
-        guard let logits = outputs[card.output.name] else { throw .engine("the model produced no '\(card.output.name)' output") }
+        let run = try await engine.run(session, feed: feed, tensor, ran: ran)
+        let timing = run.timing
+        guard let logits = run[card.output.name] else { throw .engine("the model produced no '\(card.output.name)' output") }
         metadata.path.append(TaskMetadata.Hop(node: spec.name, role: spec.role.rawValue, received: received, answered: TaskMetadata.now(),
                                               compute: timing.compute, emulatedWait: timing.emulatedWait, ran: ran))
         var answer = metadata.parameters
         answer["hddnn_node"] = .string(spec.name)
         answer["hddnn_compute_ms"] = .double(timing.compute * 1000)
-        return Answer(outputs: [WireTensor(name: card.output.name, tensor: logits)], parameters: answer)
+        return InferenceAnswer(outputs: [WireTensor(name: card.output.name, tensor: logits)], parameters: answer)
     }
 
-    /// Sends records (raw, or the split's feature maps) to `target` and relays its answer.
+    /// Sends records to `target` in this node's domain (raw to a dependable node, the split's
+    /// feature maps to an undependable one: `Forwarder`) and relays its answer.
     private func forward(_ service: Service, records: WireTensor, to target: String, metadata incoming: TaskMetadata,
-                         received: Double, traceparent: String?) async throws(OIPError) -> Answer {
+                         received: Double, traceparent: String?) async throws(OIPError) -> InferenceAnswer {
         let peer: NodeSpec
         do { peer = try config.topology.node(target) } catch { throw .badRequest("hddnn_run_at names \(error)") }
         guard config.domain(target) == domain else {
             throw .badRequest("privacy: '\(target)' is in domain '\(config.domain(target))', this node's records stay in domain '\(domain)'; other domains get outcomes only")
         }
         var metadata = incoming
-        var hop = TaskMetadata.Hop(node: spec.name, role: spec.role.rawValue, received: received, ran: "read")
-        let tensor: WireTensor
-        let query = metadata.taskID
-        if peer.trust == .dependable {
-            tensor = WireTensor(name: service.model.card.input.name, shape: records.shape, payload: records.payload)
-            log(.sentRaw, query: query, service: service, records: records.shape[0], peer: target, bytes: records.byteCount)
-        } else {
-            guard let split = service.split else {
-                throw .badRequest("privacy: '\(target)' is undependable and model '\(service.name)' has no split to protect its records; run it on a dependable node")
-            }
-            let input = try modelInput(records, card: service.model.card)
-            let (outputs, timing) = try await run(split.head, feed: service.model.card.input.name, input)
-            guard let features = outputs[split.cut] else { throw .engine("the split's head produced no '\(split.cut)'") }
-            tensor = WireTensor(name: split.cut, tensor: features)
-            metadata.payload = .split
-            metadata.splitBy = spec.name
-            metadata.splitModel = service.name
-            metadata.splitAt = split.cut
-            hop.compute = timing.compute
-            hop.emulatedWait = timing.emulatedWait
-            hop.ran = "\(service.name).head"
-            log(.sentFeatures, query: query, service: service, records: records.shape[0], peer: target, bytes: tensor.byteCount)
-        }
-        let hopIndex = metadata.path.count
-        metadata.path.append(hop)
         metadata.source = spec.name
-        let exchange: NodeClient.Exchange
-        do {
-            exchange = try await client.infer(node: peer, model: service.name, inputs: [tensor], metadata: metadata,
-                                              parameters: [ServiceParameter.domain: .string(domain)],
-                                              timeout: config.topology.defaults.requestTimeout, traceparent: traceparent)
-        } catch {
-            throw OIPError(forwardingTo: target, failed: error)
-        }
-        var returned = exchange.metadata ?? metadata
-        if hopIndex < returned.path.count { returned.path[hopIndex].answered = TaskMetadata.now() }
-        returned.bytesSent += exchange.requestBytes + exchange.responseBytes
-        var parameters = exchange.response.parameters ?? [:]
-        parameters.merge(returned.parameters) { $1 }
-        return Answer(outputs: exchange.outputs, parameters: parameters)
+        let query = metadata.taskID
+        return try await forwarder.forward(
+            WireTensor(name: service.model.card.input.name, shape: records.shape, payload: records.payload), model: service.name,
+            to: peer, head: service.split, prepare: { raw, card throws(OIPError) in try self.modelInput(raw, card: card) },
+            metadata: metadata, hop: TaskMetadata.Hop(node: spec.name, role: spec.role.rawValue, received: received, ran: "read"),
+            parameters: [ServiceParameter.domain: .string(domain)], timeout: config.topology.defaults.requestTimeout,
+            traceparent: traceparent,
+            sending: { payload, tensor in
+                self.log(payload == .raw ? .sentRaw : .sentFeatures, query: query, service: service, records: tensor.shape.first ?? 0,
+                         peer: target, bytes: tensor.byteCount)
+            })
     }
 
     /// Raw records and feature maps come only from this node's own domain.
@@ -237,14 +212,6 @@ public final class ServiceNode: Sendable {
             throw .badRequest("records of shape \(records.shape) do not fit model '\(card.name)' (takes \(card.input.shape))")
         }
         return records.tensor(valueRange: card.input.pixelRange)
-    }
-
-    private func run(_ session: InferenceSession, feed: String, _ tensor: Tensor) async throws(OIPError) -> ([String: Tensor], ModelExecutor.Timing) {
-        do { return try await executor.run { try session.run([feed: tensor]) } } catch let e as EngineError {
-            throw .engine(e.description)
-        } catch {
-            throw .engine("\(error)")
-        }
     }
 
     private func log(_ action: AccessLog.Entry.Action, query: String, service: Service, records: Int, peer: String?, bytes: Int) {

@@ -5,33 +5,31 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// Puts a `ServiceNode` behind the Open Inference Protocol v2, like `NodeServer` does for the
-/// HDDNN hierarchy's nodes:
+/// Puts a `ServiceNode` behind the Open Inference Protocol v2 on the kit every node shares
+/// (`NodeHTTPServer`: TLS, authentication, access log, `/v2`, health, `/metrics`,
+/// `/hddnn/v1/node` answering `ServiceNodeInfo`), adding:
 ///
-/// | route | answers |
-/// |---|---|
-/// | `GET /v2`, `/v2/health/live`, `/v2/health/ready` | server metadata, liveness, readiness (after the benchmark) |
-/// | `GET /v2/models/{name}` | model metadata: `record_ids` or the records themselves |
-/// | `POST /v2/models/{name}/infer` | inference on named records (`record_ids`) or on records / feature maps from the same domain |
-/// | `GET /hddnn/v1/node` | `ServiceNodeInfo`: holding, models, measured cost per record |
-/// | `GET /hddnn/v1/access-log` | every read and every record that moved (`AccessLog`) |
+/// | route | answers | needs |
+/// |---|---|---|
+/// | `GET /v2/models/{name}` | model metadata: `record_ids` or the records themselves | `.read` |
+/// | `POST /v2/models/{name}/infer` | inference on named records (`record_ids`) or on records / feature maps from the same domain | `.infer` |
+/// | `GET /hddnn/v1/access-log` | every read and every record that moved (`AccessLog`) | `.read` |
 public struct ServiceNodeServer: Sendable {
     public let node: ServiceNode
+    public let kit: NodeHTTPServer
 
-    public init(node: ServiceNode) { self.node = node }
+    public init(node: ServiceNode) throws(TLSSetupError) {
+        self.node = node
+        kit = try NodeHTTPServer(process: node.spec.name, topology: node.config.topology, metrics: node.metrics, logger: node.logger)
+    }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<NodeRequestContext> {
         let node = self.node
-        router.get("/v2") { _, _ in
-            OIPHTTP.json(ServerMetadataResponse(name: "hddnn-service", version: NodeServer.version,
-                                                extensions: ["binary_tensor_data", "hddnn_task_metadata", "hddnn_record_ids"]))
-        }
-        router.get("/v2/health/live") { _, _ in Response(status: .ok) }
-        router.get("/v2/health/ready") { _, _ in Response(status: node.isReady ? .ok : .serviceUnavailable) }
-        router.get("/hddnn/v1/node") { _, _ in OIPHTTP.json(node.info) }
-        router.get("/hddnn/v1/access-log") { _, _ in OIPHTTP.json(node.accessLog.all) }
-        router.get("/v2/models/:model") { _, context in
+        let router = kit.router(server: ServerMetadataResponse(name: "hddnn-service", version: NodeServer.version,
+                                                               extensions: ["binary_tensor_data", "hddnn_task_metadata", "hddnn_record_ids"]),
+                                isReady: { node.isReady }, info: { node.info })
+        kit.on(router, "/hddnn/v1/access-log", .get, needs: .read) { _, _ in OIPHTTP.json(node.accessLog.all) }
+        kit.on(router, "/v2/models/:model", .get, needs: .read) { _, context in
             let name = context.parameters.get("model") ?? ""
             guard let service = node.services[name] else {
                 return OIPHTTP.error(.unknownModel(name, served: node.services.keys.sorted()))
@@ -47,27 +45,14 @@ public struct ServiceNodeServer: Sendable {
                 name: card.name, versions: ["1"], platform: "hddnn_onnx", inputs: inputs,
                 outputs: [.init(name: card.output.name, datatype: "FP32", shape: [-1, card.output.labels.count])]))
         }
-        router.post("/v2/models/:model/infer") { request, context in
-            let model = context.parameters.get("model") ?? ""
-            do throws(OIPError) {
-                let (decoded, _) = try await OIPHTTP.inferRequest(request, limit: node.config.topology.defaults.maxBodyBytes)
-                let answer = try await node.infer(model: model, request: decoded, traceparent: OIPHTTP.traceparent(of: request))
-                return OIPHTTP.inferResponse(model: model, request: request, decoded: decoded, outputs: answer.outputs,
-                                             parameters: answer.parameters)
-            } catch {
-                node.logger.notice("refused", metadata: ["model": "\(model)", "status": "\(error.status)", "error": "\(error)"])
-                return OIPHTTP.error(error)
-            }
+        kit.infer(router, "/v2/models/:model/infer") { model, request, traceparent, _ throws(OIPError) in
+            try await node.infer(model: model, request: request, traceparent: traceparent)
         }
         return router
     }
 
-    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
-        Application(
-            router: router(),
-            configuration: .init(address: .hostname(node.spec.host, port: node.spec.port), serverName: "hddnn/\(node.spec.name)"),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
-            logger: node.logger)
+    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+        try kit.application(router: router(), host: node.spec.host, port: node.spec.port, onServerRunning: onServerRunning)
     }
 
     /// Registers with the catalogue until it accepts (it may start after the node), then again

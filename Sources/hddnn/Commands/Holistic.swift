@@ -77,8 +77,8 @@ struct HolisticNode: AsyncParsableCommand {
         BLAS.setThreads(1)
         if exitWithParent { watchParent() }
         let service = try ServiceNode(config: HolisticConfig.load(config), node: node)
-        let server = ServiceNodeServer(node: service)
-        let app = server.application { port in service.logger.info("listening", metadata: ["port": "\(port)"]) }
+        let server = try ServiceNodeServer(node: service)
+        let app = try server.application { port in service.logger.info("listening", metadata: ["port": "\(port)"]) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await app.runService() }
             group.addTask {

@@ -73,20 +73,3 @@ public struct AuthenticationMiddleware: RouterMiddleware {
                    metadata: ["caller": "\(caller)", "ms": "\(String(format: "%.2f", ms))"])
     }
 }
-
-extension Router where Context == NodeRequestContext {
-    /// Adds a route that first asks `permission` of the caller (`Caller.authorize`): the one
-    /// place a node's routes say who may call them.
-    @discardableResult
-    public func on(_ path: RouterPath, method: HTTPRequest.Method, needs permission: Permission,
-                   denied: @escaping @Sendable (OIPError) -> Void = { _ in },
-                   use handler: @escaping @Sendable (Request, Context) async throws -> Response) -> Self {
-        on(path, method: method) { request, context -> Response in
-            do throws(OIPError) { try context.caller.authorize(permission) } catch {
-                denied(error)
-                return OIPHTTP.error(error)
-            }
-            return try await handler(request, context)
-        }
-    }
-}
