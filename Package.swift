@@ -181,7 +181,9 @@ let package = Package(
         ),
         .testTarget(
             name: "HDDNNHolisticTests",
-            dependencies: ["HDDNNTestSupport", "HDDNNHolistic", "HDDNNCluster", "HDDNNData", "hddnn"]
+            dependencies: ["HDDNNTestSupport", "HDDNNHolistic", "HDDNNCluster", "HDDNNData", "HDDNNTrust", "hddnn",
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
         .testTarget(
             name: "HDDNNExperimentsTests",

@@ -29,11 +29,12 @@ import Testing
         #expect(status(admin, .admin) == 200 && status(admin, .infer) == 403, "admin does not imply infer")
         let patient = client([.query(subject: "17")])
         #expect(status(patient, .query(subject: "17")) == 200 && status(patient, .query(subject: "18")) == 403)
+        #expect(status(patient, .authenticated) == 200 && status(client([.query(subject: "*")]), .query(subject: "18")) == 200)
     }
 
     @Test func nobodyGetsOnlyHealthAndPlainHTTPAsksNothing() {
         #expect(status(.anonymous, .health) == 200)
-        for p in [Permission.read, .infer, .metrics, .admin] { #expect(status(.anonymous, p) == 401, "\(p)") }
+        for p in [Permission.read, .infer, .metrics, .admin, .authenticated] { #expect(status(.anonymous, p) == 401, "\(p)") }
         for p in [Permission.read, .infer, .metrics, .admin] { #expect(status(.plain, p) == 200, "\(p)") }
     }
 }

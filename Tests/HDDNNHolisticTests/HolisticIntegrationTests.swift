@@ -3,12 +3,15 @@ import Foundation
 import HDDNNCluster
 import HDDNNHolistic
 import HDDNNTestSupport
+import HDDNNTrust
 import NIOCore
+import NIOSSL
 import Testing
 
 /// The holistic layer over real `hddnn holistic node` processes: two trial parties with their
-/// own columns, two cameras and an untrusted cloud. Queries go through the catalogue; the nodes'
-/// access logs show what left them.
+/// own columns, two cameras and an untrusted cloud, every hop over mutual TLS with each party's
+/// domain in its certificates. Queries go through the catalogue; the nodes' access logs show what
+/// left them.
 @Suite(.serialized) struct HolisticIntegrationTests {
     /// A deployment in a temporary folder, with synthetic party tables (the models run on any
     /// numbers; the test is about where they go) and free ports.
@@ -91,6 +94,22 @@ import Testing
         let cloud = try await Self.accessLog(d, "cloud")
         #expect(!cloud.contains { $0.action == .receivedRaw })
 
+        // A camera's certificate says domain home: its request claiming domain lab does not get
+        // raw lab columns into the lab's model.
+        let labCard = try PlannerTests.card("actg-lab")
+        let camera = NodeClient(origin: "cam-top", topology: d.catalog.config.topology)
+        defer { Task { await camera.shutdown() } }
+        let columns = WireTensor(name: labCard.input.name, shape: [1] + labCard.sampleShape,
+                                 payload: .fp32([Float](repeating: 1, count: labCard.sampleShape.reduce(1, *))))
+        do {
+            _ = try await camera.infer(node: lab, model: "actg-lab", inputs: [columns], metadata: nil,
+                                       parameters: ["hddnn_domain": .string("lab")])
+            Issue.record("the lab took raw columns from another domain's node")
+        } catch {
+            guard case .rejected(_, 403, let message) = error else { Issue.record("expected 403, got \(error)"); return }
+            #expect(message.contains("certificate says 'home'"), "\(message)")
+        }
+
         // A raw image sent straight to the cloud is refused.
         let cloudSpec = try d.catalog.config.topology.node("cloud")
         let pixels = WireTensor(name: "image", shape: [1, 1, 14, 28], payload: .uint8([UInt8](repeating: 9, count: 392)))
@@ -108,11 +127,18 @@ import Testing
         #expect(survived.provenance.members.first { $0.model == "fmnist-bottom" }?.used == false)
     }
 
-    @Test func theCatalogueOverHTTP() async throws {
+    @Test func theCatalogueOverHTTPSWithTokens() async throws {
         let d = try await Self.deployment()
         defer { Task { await d.stop() } }
         let spec = d.catalog.config.catalog
-        let client = CatalogClient(baseURL: "http://\(spec.host):\(spec.port)")
+        let tls = try #require(d.catalog.config.topology.tls, "holistic deployments run TLS by default")
+        let signer = try TokenSigner.load(from: URL(fileURLWithPath: tls.ca).deletingLastPathComponent(), trustDomain: tls.trustDomain)
+        func token(_ scopes: Set<Scope>) async throws -> String {
+            try await signer.sign(AccessToken(subject: "analyst", scopes: scopes, audience: ["catalog"], issuer: tls.trustDomain,
+                                              notBefore: Date(), expires: Date().addingTimeInterval(600)))
+        }
+        let base = "https://localhost:\(spec.port)"
+        let client = CatalogClient(baseURL: base, caCertificate: tls.ca, token: try await token([.query(subject: "*")]))
         let listing = try await client.listing()
         #expect(Set(listing.models.map(\.name)) == ["actg-clinic", "actg-lab", "fmnist-bottom", "fmnist-top"])
         #expect(listing.models.first { $0.name == "actg-lab" }?.heldBy == ["lab"])
@@ -125,10 +151,24 @@ import Testing
         } catch {
             #expect("\(error)".contains("no registered model takes 'x-ray' records"), "\(error)")
         }
+        // A token for patients does not ask about images; no token asks about nothing.
+        let patients = CatalogClient(baseURL: base, caCertificate: tls.ca, token: try await token([.query(subject: "actg175-patient")]))
+        let images = Query(subject: "fashion-mnist-image", answers: "clothing-label", records: [5])
+        do { _ = try await patients.query(images); Issue.record("a patients' token asked about images") } catch {
+            #expect("\(error)".contains("403") && "\(error)".contains("query:fashion-mnist-image"), "\(error)")
+        }
+        do { _ = try await CatalogClient(baseURL: base, caCertificate: tls.ca).query(images); Issue.record("answered without a token") } catch {
+            #expect("\(error)".contains("401"), "\(error)")
+        }
         // Malformed JSON is a 400, not a crash.
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        var request = HTTPClientRequest(url: "http://\(spec.host):\(spec.port)/hddnn/v1/query")
+        var configuration = HTTPClient.Configuration()
+        var t = TLSConfiguration.makeClientConfiguration()
+        t.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(tls.ca))
+        configuration.tlsConfiguration = t
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        var request = HTTPClientRequest(url: "\(base)/hddnn/v1/query")
         request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(try await token([.query(subject: "*")]))")
         request.body = .bytes(ByteBuffer(string: "{\"subject\": 3"))
         let response = try await http.execute(request, timeout: .seconds(10))
         #expect(response.status.code == 400)

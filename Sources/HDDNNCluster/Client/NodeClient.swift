@@ -22,8 +22,11 @@ public final class NodeClient: Sendable {
     private let maxResponseBytes: Int
 
     /// Under the topology's TLS the client presents `identity` (loaded for `origin` when not
-    /// given) and addresses every node by its identity's DNS name (`TLSIdentity`).
-    public init(origin: String, topology: Topology, emulateSilentFailures: Bool = true, identity: TLSIdentity? = nil) {
+    /// given) and addresses every node, and every process of `peers` (addressed like a node but
+    /// not one of the topology's, such as the holistic catalogue), by its identity's DNS name
+    /// (`TLSIdentity`).
+    public init(origin: String, topology: Topology, peers: [NodeSpec] = [], emulateSilentFailures: Bool = true,
+                identity: TLSIdentity? = nil) {
         self.origin = origin
         self.topology = topology
         self.links = LinkEmulator(topology: topology)
@@ -37,7 +40,7 @@ public final class NodeClient: Sendable {
             if identity == nil, let roots = try? NIOSSLCertificate.fromPEMFile(tls.ca) { client.trustRoots = .certificates(roots) }
             client.minimumTLSVersion = .tlsv12
             configuration.tlsConfiguration = client
-            configuration.dnsOverride = Dictionary(topology.nodes.map { (TLSIdentity.host(of: $0, tls: tls), $0.host) },
+            configuration.dnsOverride = Dictionary((topology.nodes + peers).map { (TLSIdentity.host(of: $0, tls: tls), $0.host) },
                                                    uniquingKeysWith: { first, _ in first })
         }
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 16)
@@ -118,6 +121,22 @@ public final class NodeClient: Sendable {
     public func get<T: Decodable>(_ type: T.Type, node: NodeSpec, path: String, timeout: Double = 5) async throws(NodeClientError) -> T {
         var request = HTTPClientRequest(url: "\(topology.baseURL(node))\(path)")
         request.method = .GET
+        let (status, _, bytes) = try await execute(request, node: node, limit: timeout, started: .now)
+        guard status == 200 else {
+            throw .rejected(node: node.name, status: status, message: String(decoding: bytes.prefix(300), as: UTF8.self))
+        }
+        do { return try JSONDecoder().decode(T.self, from: Data(bytes)) } catch {
+            throw .malformedResponse(node: node.name, reason: OIPCodec.describe(error))
+        }
+    }
+
+    /// `POST path` on a node with `body` as JSON, the answer decoded as JSON.
+    public func post<Body: Encodable, T: Decodable>(_ body: Body, as type: T.Type, node: NodeSpec, path: String,
+                                                    timeout: Double = 5) async throws(NodeClientError) -> T {
+        var request = HTTPClientRequest(url: "\(topology.baseURL(node))\(path)")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: (try? JSONEncoder().encode(body)) ?? Data()))
         let (status, _, bytes) = try await execute(request, node: node, limit: timeout, started: .now)
         guard status == 200 else {
             throw .rejected(node: node.name, status: status, message: String(decoding: bytes.prefix(300), as: UTF8.self))

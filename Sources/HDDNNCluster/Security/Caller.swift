@@ -29,6 +29,7 @@ public enum Caller: Sendable, Equatable, CustomStringConvertible {
     public func authorize(_ permission: Permission) throws(OIPError) {
         switch (self, permission) {
         case (_, .health), (.plain, _): return
+        case (.client, .authenticated): return
         case (.node, .admin):
             throw .forbidden("admin routes need a token with the admin scope; a node certificate is not enough")
         case (.node, _): return
@@ -47,22 +48,28 @@ public enum Caller: Sendable, Equatable, CustomStringConvertible {
 public enum Permission: Sendable, Equatable {
     /// Liveness and readiness: anyone who completed the TLS handshake (Kubernetes probes).
     case health
+    /// Any node or token client, whatever its scopes (the route then asks for more itself, as
+    /// the catalogue's query routes do once they have read the query's subject).
+    case authenticated
     /// Server and model metadata, the node's description.
     case read
     case infer
     case metrics
     case admin
-    /// A catalogue query about one subject's records.
+    /// Registering with the holistic catalogue: nodes (and admin tokens).
+    case register
+    /// A catalogue query about records of one subject (what a record is: a card's
+    /// `semantics.subject`, such as actg175-patient).
     case query(subject: String)
 
     /// The token scopes any one of which grants it.
     var scopes: [Scope] {
         switch self {
-        case .health: []
+        case .health, .authenticated: []
         case .read, .infer: [.infer]
         case .metrics: [.metrics]
-        case .admin: [.admin]
-        case .query(let subject): [.query(subject: subject)]
+        case .admin, .register: [.admin]
+        case .query(let subject): [.query(subject: subject), .query(subject: "*")]
         }
     }
 }

@@ -11,16 +11,17 @@ public enum ClusterPKI {
     public static func processes(_ topology: Topology) -> [String] { topology.nodes.map(\.name) + ["coordinator"] }
 
     /// The identity `process` gets under `tls`.
-    public static func identity(of process: String, in topology: Topology, tls: TLSSettings) throws -> NodeIdentity {
-        if let spec = try? topology.node(process), let id = TLSIdentity.identity(of: spec, tls: tls) { return id }
+    public static func identity(of process: String, in topology: Topology, tls: TLSSettings, also extra: [NodeSpec] = []) throws -> NodeIdentity {
+        if let spec = (try? topology.node(process)) ?? extra.first(where: { $0.name == process }),
+           let id = TLSIdentity.identity(of: spec, tls: tls) { return id }
         return try NodeIdentity(trustDomain: tls.trustDomain, role: .coordinator, trust: .dependable, domain: tls.domain, name: process)
     }
 
     /// Issues and writes `process`'s certificate and key.
     @discardableResult
     public static func issue(_ process: String, in topology: Topology, tls: TLSSettings, ca: CertificateAuthority,
-                             validity: TimeInterval = CertificateAuthority.defaultNodeValidity) throws -> NodeIdentity {
-        let identity = try identity(of: process, in: topology, tls: tls)
+                             validity: TimeInterval = CertificateAuthority.defaultNodeValidity, also extra: [NodeSpec] = []) throws -> NodeIdentity {
+        let identity = try identity(of: process, in: topology, tls: tls, also: extra)
         let issued = try ca.issue(identity, validity: validity)
         try PEMFiles.write(certificate: issued.certificate, to: URL(fileURLWithPath: tls.certificate(of: process)))
         try PEMFiles.write(key: issued.key, to: URL(fileURLWithPath: tls.key(of: process)))
@@ -31,7 +32,8 @@ public enum ClusterPKI {
     /// certificate that is missing or without its key, expires within a day, was not signed by
     /// this CA's key (a CA replaced with `--force` keeps its name), or names another identity
     /// than the topology gives the process. Returns what it did, in words.
-    public static func ensure(_ topology: Topology) throws -> [String] {
+    /// `extra`: processes addressed like nodes that are not in the topology (the holistic catalogue).
+    public static func ensure(_ topology: Topology, also extra: [NodeSpec] = []) throws -> [String] {
         guard let tls = topology.tls else { return [] }
         let folder = URL(fileURLWithPath: tls.certificates)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -54,15 +56,15 @@ public enum ClusterPKI {
             try signer.write(to: caFolder)
             done.append("created the token-signing key \(signer.keyID) beside the CA")
         }
-        for process in processes(topology) {
-            let expected = try identity(of: process, in: topology, tls: tls)
+        for process in processes(topology) + extra.map(\.name) {
+            let expected = try identity(of: process, in: topology, tls: tls, also: extra)
             if let current = try? PEMFiles.certificate(at: tls.certificate(of: process)),
                let key = try? PEMFiles.privateKey(at: tls.key(of: process)), key.publicKey == current.publicKey,
                ca.certificate.publicKey.isValidSignature(current.signature, for: current),
                current.notValidAfter > Date().addingTimeInterval(86_400), current.uriNames == [expected.uri] {
                 continue
             }
-            try issue(process, in: topology, tls: tls, ca: ca)
+            try issue(process, in: topology, tls: tls, ca: ca, also: extra)
             done.append("issued \(tls.certificate(of: process)) for \(expected.uri)")
         }
         return done

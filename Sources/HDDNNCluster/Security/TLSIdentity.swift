@@ -45,8 +45,8 @@ public struct TLSIdentity: Sendable {
 
     /// The identity `node` must prove, from the topology's own description of it.
     public static func identity(of node: NodeSpec, tls: TLSSettings) -> NodeIdentity? {
-        try? NodeIdentity(trustDomain: tls.trustDomain, role: NodeIdentity.Role(rawValue: node.role.rawValue) ?? .service,
-                          trust: node.trust == .dependable ? .dependable : .undependable, domain: tls.domain, name: node.name)
+        try? NodeIdentity(trustDomain: tls.trustDomain, role: node.identityRole ?? NodeIdentity.Role(rawValue: node.role.rawValue) ?? .service,
+                          trust: node.trust == .dependable ? .dependable : .undependable, domain: node.domain ?? tls.domain, name: node.name)
     }
 
     /// The host name a client uses for `node` under TLS.

@@ -1,4 +1,5 @@
 import Foundation
+import HDDNNTrust
 import Yams
 
 /// The machines of an HDDNN deployment and the links between them, read from a YAML file
@@ -107,6 +108,12 @@ public struct NodeSpec: Sendable, Equatable {
     /// Where to split this node's model for senders that may not give it raw data (default:
     /// after the first convolution).
     public var splitAt: String?
+    /// The data domain its certificate names, when not the topology's `tls.domain` (the
+    /// holistic layer's parties each have their own).
+    public var domain: String?
+    /// The role its certificate names, when it is not a node of the hierarchy (the holistic
+    /// catalogue is addressed like a node but is not one).
+    public var identityRole: NodeIdentity.Role?
 
     public init(name: String, role: NodeRole, trust: Trust, model: String, host: String = "127.0.0.1",
                 port: Int, threads: Int = 1, slowdown: Double = 1, splitAt: String? = nil) {

@@ -2,14 +2,22 @@ import AsyncHTTPClient
 import Foundation
 import HDDNNCluster
 import NIOCore
+import NIOSSL
 
-/// Talks to a running catalogue over HTTP (`hddnn query --catalog URL`).
+/// Talks to a running catalogue (`hddnn query --catalog URL`): over HTTPS with the project CA as
+/// the only trust root and a bearer token (`hddnn token issue --scope query:<subject>`), or over
+/// plain HTTP to a deployment that says `tls: off`.
 public struct CatalogClient: Sendable {
     public var baseURL: String
     public var timeout: Double
+    /// The project CA (PEM) to verify an https catalogue with.
+    public var caCertificate: String?
+    public var token: String?
 
-    public init(baseURL: String, timeout: Double = 120) {
+    public init(baseURL: String, caCertificate: String? = nil, token: String? = nil, timeout: Double = 120) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.caCertificate = caCertificate
+        self.token = token
         self.timeout = timeout
     }
 
@@ -24,10 +32,20 @@ public struct CatalogClient: Sendable {
     }
 
     private func send<Out: Decodable>(_ path: String, body: Data?) async throws(HolisticError) -> Out {
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
+        var configuration = HTTPClient.Configuration()
+        if let caCertificate {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.minimumTLSVersion = .tlsv12
+            do { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caCertificate)) } catch {
+                throw .execution("cannot read the CA certificate \(caCertificate): \(error)")
+            }
+            configuration.tlsConfiguration = tls
+        }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         defer { Task { try? await http.shutdown() } }
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = body == nil ? .GET : .POST
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
@@ -43,7 +61,11 @@ public struct CatalogClient: Sendable {
         let data = Data(bytes.readableBytesView)
         guard status == 200 else {
             let message = (try? JSONDecoder().decode(ErrorResponse.self, from: data))?.error ?? String(decoding: data.prefix(300), as: UTF8.self)
-            throw status == 422 ? .execution("the planner refused: \(message)") : .execution("catalogue answered \(status): \(message)")
+            switch status {
+            case 422: throw .execution("the planner refused: \(message)")
+            case 401, 403: throw .execution("catalogue answered \(status): \(message) (issue a token with `hddnn token issue --scope query:<subject>` and pass it with --token)")
+            default: throw .execution("catalogue answered \(status): \(message)")
+            }
         }
         do { return try JSONDecoder().decode(Out.self, from: data) } catch {
             throw .execution("malformed answer from the catalogue: \(OIPCodec.describe(error))")

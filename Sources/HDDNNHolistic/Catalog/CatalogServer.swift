@@ -3,31 +3,40 @@ import HDDNNCluster
 import Hummingbird
 import NIOCore
 
-/// The catalogue over HTTP:
+/// The catalogue over HTTP, on the kit every node shares (`NodeHTTPServer`: TLS, authentication,
+/// access log, `/v2`, health, `/metrics`; `/hddnn/v1/node` answers the listing):
 ///
-/// | route | answers |
-/// |---|---|
-/// | `POST /hddnn/v1/catalog` | a node registers (`ServiceNodeInfo`) |
-/// | `GET /hddnn/v1/catalog` | models, who serves them at what measured cost, who holds their input, fitted fusions |
-/// | `POST /hddnn/v1/plan` | the plan for a `Query`, without running it |
-/// | `POST /hddnn/v1/query` | a `QueryAnswer`: results and provenance |
-/// | `GET /v2/health/ready` | 200 once every node of the deployment registered |
+/// | route | answers | needs |
+/// |---|---|---|
+/// | `POST /hddnn/v1/catalog` | a node registers (`ServiceNodeInfo`), under TLS only as itself | `.register` |
+/// | `GET /hddnn/v1/catalog` | models, who serves them at what measured cost, who holds their input, fitted fusions | `.authenticated` |
+/// | `POST /hddnn/v1/plan` | the plan for a `Query`, without running it | `.query(subject:)` |
+/// | `POST /hddnn/v1/query` | a `QueryAnswer`: results and provenance | `.query(subject:)` |
+/// | `GET /v2/health/ready` | 200 once every node of the deployment registered | `.health` |
 ///
 /// A query the planner refuses is a 422 whose `error` says what is missing; bad JSON is a 400.
+/// A token client may ask about a query's records only with the scope `query:<subject>`.
 public struct CatalogServer: Sendable {
     public let catalog: Catalog
+    public let kit: NodeHTTPServer
 
-    public init(catalog: Catalog) { self.catalog = catalog }
+    public init(catalog: Catalog) throws(TLSSetupError) {
+        self.catalog = catalog
+        kit = try NodeHTTPServer(process: HolisticConfig.catalogName, topology: catalog.config.topology, metrics: NodeMetrics(),
+                                 logger: catalog.logger)
+    }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router() -> Router<NodeRequestContext> {
         let catalog = self.catalog
-        router.get("/v2/health/live") { _, _ in Response(status: .ok) }
-        router.get("/v2/health/ready") { _, _ in Response(status: catalog.isComplete ? .ok : .serviceUnavailable) }
-        router.get("/hddnn/v1/catalog") { _, _ in OIPHTTP.json(catalog.listing) }
-        router.post("/hddnn/v1/catalog") { request, _ in
+        let router = kit.router(server: ServerMetadataResponse(name: "hddnn-catalog", version: NodeServer.version, extensions: []),
+                                isReady: { catalog.isComplete }, info: { catalog.listing })
+        kit.on(router, "/hddnn/v1/catalog", .get, needs: .authenticated) { _, _ in OIPHTTP.json(catalog.listing) }
+        kit.on(router, "/hddnn/v1/catalog", .post, needs: .register) { request, context in
             do {
                 let info: ServiceNodeInfo = try await decode(request)
+                if let identity = context.caller.node, identity.name != info.name {
+                    return OIPHTTP.error(.forbidden("'\(identity.name)' may register only itself, not '\(info.name)'"))
+                }
                 try catalog.register(info)
                 return OIPHTTP.json(["registered": info.name])
             } catch let e as HolisticError {
@@ -36,9 +45,10 @@ public struct CatalogServer: Sendable {
                 return OIPHTTP.error(e)
             }
         }
-        router.post("/hddnn/v1/plan") { request, _ in
+        kit.on(router, "/hddnn/v1/plan", .post, needs: .authenticated) { request, context in
             do {
                 let query: Query = try await decode(request)
+                try context.caller.authorize(.query(subject: query.subject))
                 return OIPHTTP.json(try catalog.plan(query))
             } catch let e as PlanError {
                 return OIPHTTP.json(ErrorResponse(error: e.description), status: .unprocessableContent)
@@ -46,9 +56,10 @@ public struct CatalogServer: Sendable {
                 return OIPHTTP.error(e)
             }
         }
-        router.post("/hddnn/v1/query") { request, _ in
+        kit.on(router, "/hddnn/v1/query", .post, needs: .authenticated) { request, context in
             do {
                 let query: Query = try await decode(request)
+                try context.caller.authorize(.query(subject: query.subject))
                 return OIPHTTP.json(try await catalog.answer(query))
             } catch let e as HolisticError {
                 if case .plan(let p) = e { return OIPHTTP.json(ErrorResponse(error: p.description), status: .unprocessableContent) }
@@ -60,13 +71,9 @@ public struct CatalogServer: Sendable {
         return router
     }
 
-    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
+    public func application(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
         let spec = catalog.config.catalog
-        return Application(
-            router: router(),
-            configuration: .init(address: .hostname(spec.host, port: spec.port), serverName: "hddnn/catalog"),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
-            logger: catalog.logger)
+        return try kit.application(router: router(), host: spec.host, port: spec.port, onServerRunning: onServerRunning)
     }
 }
 

@@ -25,8 +25,10 @@ public final class LocalDeployment: Sendable {
     public static func start(configPath: String, executable: URL, logDirectory: URL, timeout: Double = 180,
                              progress: (@Sendable (String) -> Void)? = nil) async throws -> LocalDeployment {
         let config = try HolisticConfig.load(configPath)
+        // Under TLS, the catalogue's certificate and every node's are minted on first use.
+        _ = try ClusterPKI.ensure(config.topology, also: [config.catalog])
         let catalog = Catalog(config: config, table: try Catalog.table(for: config))
-        let app = CatalogServer(catalog: catalog).application()
+        let app = try CatalogServer(catalog: catalog).application()
         // A service group of its own so `stop()` can shut the server down gracefully; signals
         // stay with the command that owns the process.
         let services = ServiceGroup(configuration: .init(services: [app], logger: catalog.logger))

@@ -47,22 +47,16 @@ public struct HolisticConfig: Sendable {
             let root = try YAMLField.root(text, path: path)
             var topology = try Topology.parse(root: root, baseDirectory: baseDirectory, hierarchy: false,
                                               extraKeys: ["catalog", "models", "fusions"])
-            // The holistic layer's service nodes and catalogue speak plain HTTP until they share
-            // the HDDNN nodes' TLS (docs/security.md, "What is not protected yet"); a file asking
-            // for TLS is told so rather than given plain HTTP silently.
-            if topology.tls != nil && root["tls"] != nil {
-                throw TopologyError.invalidField(field: "tls", reason: "the holistic layer's nodes do not run TLS yet; remove the key or say `tls: off`")
-            }
-            topology.tls = nil
             func resolve(_ p: String) -> URL {
                 p.hasPrefix("/") ? URL(fileURLWithPath: p) : baseDirectory.appendingPathComponent(p).standardizedFileURL
             }
             let catalogMap = try root["catalog"].map { v throws(TopologyError) in try YAMLField.mapping(v, field: "catalog") } ?? [:]
-            let catalog = NodeSpec(
+            var catalog = NodeSpec(
                 name: catalogName, role: .cloud, trust: .dependable, model: "",
                 host: try catalogMap["host"].map { v throws(TopologyError) in try YAMLField.string(v, field: "catalog.host") }
                     ?? topology.defaults.host,
                 port: try YAMLField.positiveInt(catalogMap["port"] ?? 19400, field: "catalog.port"))
+            catalog.identityRole = .catalog
             guard let modelList = root["models"] as? [Any], !modelList.isEmpty else {
                 throw HolisticError.config("models: list the ONNX files (model cards beside them) the deployment may run")
             }
@@ -87,6 +81,14 @@ public struct HolisticConfig: Sendable {
                     directory: try data["directory"].map { v throws(TopologyError) in try YAMLField.string(v, field: "\(field).directory") })
                 if topology.nodes.first(where: { $0.name == name })?.trust == .undependable {
                     throw HolisticError.config("\(field): node '\(name)' is undependable and may not hold raw data")
+                }
+            }
+            // Each party's certificates name its own data domain, so a node's domain is proven at
+            // the handshake rather than claimed in a request.
+            for i in topology.nodes.indices { topology.nodes[i].domain = domains[topology.nodes[i].name] ?? topology.nodes[i].name }
+            if let tls = topology.tls {
+                for node in topology.nodes where TLSIdentity.identity(of: node, tls: tls) == nil {
+                    throw HolisticError.config("nodes.\(node.name).domain: '\(node.domain ?? "")' cannot be part of an identity (letters, digits, '.', '-' or '_')")
                 }
             }
             return HolisticConfig(topology: topology, catalog: catalog, domains: domains, holdings: holdings,

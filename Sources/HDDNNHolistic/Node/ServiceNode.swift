@@ -57,7 +57,7 @@ public final class ServiceNode: Sendable {
         }
         self.services = services
         executor = ModelExecutor(name: node, slowdown: spec.slowdown)
-        client = NodeClient(origin: node, topology: config.topology)
+        client = NodeClient(origin: node, topology: config.topology, peers: [config.catalog])
         metrics = NodeMetrics()
         engine = NodeEngine(executor: executor, metrics: metrics)
         forwarder = Forwarder(node: spec, client: client, engine: engine, logger: logger)
@@ -104,8 +104,12 @@ public final class ServiceNode: Sendable {
 
     // MARK: Inference
 
-    /// Serves `POST /v2/models/{model}/infer`.
-    public func infer(model name: String, request: OIPCodec.DecodedRequest, traceparent: String?) async throws(OIPError) -> InferenceAnswer {
+    /// Serves `POST /v2/models/{model}/infer`. `caller` is who the connection or token proves
+    /// the sender is (`.plain` under `tls: off`): raw records and feature maps are admitted by
+    /// the domain in the sender's certificate, record ids from a token client by its
+    /// `query:<subject>` scope.
+    public func infer(model name: String, request: OIPCodec.DecodedRequest, traceparent: String?,
+                      caller: Caller = .plain) async throws(OIPError) -> InferenceAnswer {
         guard isReady else { throw .unavailable("node '\(spec.name)' is still warming up; poll /v2/health/ready") }
         let received = TaskMetadata.now()
         guard let service = services[name] else { throw .unknownModel(name, served: services.keys.sorted()) }
@@ -124,6 +128,12 @@ public final class ServiceNode: Sendable {
             guard let holding, holding.description.serves(service.semantics) else {
                 throw .badRequest("node '\(spec.name)' holds \(holding?.description.part ?? "no data"); model '\(name)' reads \(service.semantics.inputDescription): ask a node that holds it (GET /hddnn/v1/catalog lists the holders)")
             }
+            if case .client(let token) = caller {
+                let subject = service.semantics.subject
+                guard token.allows(.query(subject: subject)) || token.allows(.query(subject: "*")) else {
+                    throw .forbidden("token of '\(token.subject)' lacks the scope query:\(subject) to read '\(subject)' records")
+                }
+            }
             guard case .int64(let ids) = input.payload, input.shape.count == 1, (1...Self.maxRecords).contains(ids.count) else {
                 throw .badRequest("'\(ServiceParameter.recordIDs)' must be INT64 of shape [N], 1 <= N <= \(Self.maxRecords)")
             }
@@ -137,7 +147,7 @@ public final class ServiceNode: Sendable {
             log(.read, query: query, service: service, records: ids.count, peer: nil, bytes: 0)
             (session, feed, tensor, ran) = (service.model.session, card.input.name, try modelInput(records, card: card), name)
         case card.input.name:
-            try admit(from: parameters, what: "raw records")
+            try admit(caller, parameters: parameters, what: "raw records")
             guard spec.trust == .dependable else {
                 throw .badRequest("privacy: node '\(spec.name)' is undependable and may not receive raw records; send the split's feature maps")
             }
@@ -146,7 +156,7 @@ public final class ServiceNode: Sendable {
             (session, feed, tensor, ran) = (service.model.session, card.input.name, try modelInput(records, card: card), name)
         case service.split?.cut:
             let split = service.split!
-            try admit(from: parameters, what: "feature maps")
+            try admit(caller, parameters: parameters, what: "feature maps")
             guard case .fp32 = input.payload else { throw .badRequest("feature maps '\(split.cut)' must be FP32") }
             let features = try checked(input, sample: split.cutSampleShape)
             log(.receivedFeatures, query: query, service: service, records: features.shape[0], peer: metadata.source, bytes: input.byteCount)
@@ -189,11 +199,22 @@ public final class ServiceNode: Sendable {
             })
     }
 
-    /// Raw records and feature maps come only from this node's own domain.
-    private func admit(from parameters: Parameters, what: String) throws(OIPError) {
-        let sender = parameters[ServiceParameter.domain]?.string
-        guard sender == domain else {
-            throw .badRequest("privacy: node '\(spec.name)' accepts \(what) only from domain '\(domain)'; this request says '\(sender ?? "none")'. Send '\(ServiceParameter.recordIDs)' to the node that holds the records")
+    /// Raw records and feature maps come only from this node's own domain: by the sender's
+    /// certificate under TLS (the request's `hddnn_domain` is then not read), by that parameter
+    /// under `tls: off`, never from a client that is not a node.
+    private func admit(_ caller: Caller, parameters: Parameters, what: String) throws(OIPError) {
+        switch caller {
+        case .node(let identity):
+            guard identity.domain == domain else {
+                throw .forbidden("privacy: node '\(spec.name)' accepts \(what) only from domain '\(domain)'; the sender's certificate says '\(identity.domain)'. Send '\(ServiceParameter.recordIDs)' to the node that holds the records")
+            }
+        case .plain:
+            let sender = parameters[ServiceParameter.domain]?.string
+            guard sender == domain else {
+                throw .badRequest("privacy: node '\(spec.name)' accepts \(what) only from domain '\(domain)'; this request says '\(sender ?? "none")'. Send '\(ServiceParameter.recordIDs)' to the node that holds the records")
+            }
+        case .client, .anonymous:
+            throw .forbidden("privacy: node '\(spec.name)' accepts \(what) only from nodes of domain '\(domain)', not from clients; send '\(ServiceParameter.recordIDs)' with a query scope")
         }
     }
 

@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import HDDNNCluster
 import Hummingbird
@@ -45,8 +44,8 @@ public struct ServiceNodeServer: Sendable {
                 name: card.name, versions: ["1"], platform: "hddnn_onnx", inputs: inputs,
                 outputs: [.init(name: card.output.name, datatype: "FP32", shape: [-1, card.output.labels.count])]))
         }
-        kit.infer(router, "/v2/models/:model/infer") { model, request, traceparent, _ throws(OIPError) in
-            try await node.infer(model: model, request: request, traceparent: traceparent)
+        kit.infer(router, "/v2/models/:model/infer") { model, request, traceparent, caller throws(OIPError) in
+            try await node.infer(model: model, request: request, traceparent: traceparent, caller: caller)
         }
         return router
     }
@@ -56,19 +55,21 @@ public struct ServiceNodeServer: Sendable {
     }
 
     /// Registers with the catalogue until it accepts (it may start after the node), then again
-    /// every `interval` so a restarted catalogue relearns the node.
+    /// every `interval` so a restarted catalogue relearns the node. Under TLS the node's own
+    /// certificate is what the catalogue admits it by.
     public func register(interval: Duration = .seconds(30)) async {
-        let http = HTTPClient(eventLoopGroupProvider: .singleton)
-        defer { Task { try? await http.shutdown() } }
-        let url = "http://\(node.config.catalog.host):\(node.config.catalog.port)/hddnn/v1/catalog"
+        let catalog = node.config.catalog
         var registered = false
         while !Task.isCancelled {
-            var request = HTTPClientRequest(url: url)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: (try? JSONEncoder().encode(node.info)) ?? Data()))
-            let ok = (try? await http.execute(request, timeout: .seconds(5)))?.status == .ok
-            if ok && !registered { node.logger.info("registered", metadata: ["catalog": "\(url)"]) }
+            let ok: Bool
+            do {
+                _ = try await node.client.post(node.info, as: [String: String].self, node: catalog, path: "/hddnn/v1/catalog")
+                ok = true
+            } catch {
+                if registered { node.logger.warning("registration refused", metadata: ["error": "\(error)"]) }
+                ok = false
+            }
+            if ok && !registered { node.logger.info("registered", metadata: ["catalog": "\(node.config.topology.baseURL(catalog))"]) }
             registered = ok
             try? await Task.sleep(for: ok ? interval : .seconds(1))
         }

@@ -118,7 +118,8 @@ struct HolisticCatalog: AsyncParsableCommand {
         if start {
             let d = try await deployment.start()
             let spec = d.catalog.config.catalog
-            print("catalogue ready at http://\(spec.host):\(spec.port) with \(d.catalog.nodes.count) nodes; Ctrl-C stops everything")
+            let url = d.catalog.config.topology.tls == nil ? "http://\(spec.host):\(spec.port)" : "https://localhost:\(spec.port) (TLS; clients need a token: hddnn token issue)"
+            print("catalogue ready at \(url) with \(d.catalog.nodes.count) nodes; Ctrl-C stops everything")
             try await Task.sleep(for: .seconds(86_400 * 365))
         } else {
             let config = try HolisticConfig.load(deployment.config)

@@ -20,8 +20,9 @@ struct QueryCommand: AsyncParsableCommand {
                 --answers actg175-event --records 10056,10059
             The best fusion predicted to answer 100 images within 250 ms:
               hddnn query --start --records 0-99 --deadline 250ms
-            Against a running catalogue (hddnn holistic catalog --start):
-              hddnn query --records 7 --json
+            Against a running catalogue (hddnn holistic catalog --start), over TLS with a token:
+              TOKEN=$(hddnn token issue --subject me --scope query:fashion-mnist-image --audience catalog)
+              hddnn query --records 7 --json --token "$TOKEN"
             """)
 
     @Option(help: "What a record is (a model card's semantics.subject).")
@@ -51,8 +52,14 @@ struct QueryCommand: AsyncParsableCommand {
     @Option(help: "Placement policy: optimal, at-data, fastest-node.")
     var placement: PlacementPolicy = .optimal
 
-    @Option(help: "A running catalogue.")
-    var catalog = "http://127.0.0.1:19400"
+    @Option(help: "A running catalogue (default: where --config puts it, https://localhost:PORT under TLS).")
+    var catalog: String?
+
+    @Option(help: "The project CA to verify the catalogue with (default: the CA --config names).")
+    var ca: String?
+
+    @Option(help: "Bearer token with the scope query:<subject> (default: $HDDNN_TOKEN), from `hddnn token issue`.")
+    var token: String?
 
     @Flag(help: "Start the catalogue and every node of --config on this machine for this query.")
     var start = false
@@ -91,7 +98,7 @@ struct QueryCommand: AsyncParsableCommand {
         let local = start ? try await deployment.start() : nil
         defer { if let local { Task { await local.stop() } } }
         try await SignalGuard.shared.interruptible {
-            let client = CatalogClient(baseURL: catalog)
+            let client = try catalogClient()
             if planOnly {
                 let plan: Plan
                 if let local { plan = try local.catalog.plan(q) } else { plan = try await client.plan(q) }
@@ -102,6 +109,16 @@ struct QueryCommand: AsyncParsableCommand {
             if let local { answer = try await local.catalog.answer(q) } else { answer = try await client.query(q) }
             if json { try printJSON(answer) } else { printAnswer(answer) }
         }
+    }
+
+    /// The running catalogue of --catalog, or of --config's deployment.
+    func catalogClient() throws -> CatalogClient {
+        let config = try? HolisticConfig.load(deployment.config)
+        let spec = config?.catalog
+        let tls = config?.topology.tls
+        let url = catalog ?? (tls != nil ? "https://localhost:\(spec?.port ?? 19400)" : "http://\(spec?.host ?? "127.0.0.1"):\(spec?.port ?? 19400)")
+        return CatalogClient(baseURL: url, caCertificate: url.hasPrefix("https://") ? (ca ?? tls?.ca) : nil,
+                             token: token ?? ProcessInfo.processInfo.environment["HDDNN_TOKEN"])
     }
 
     func printJSON<T: Encodable>(_ value: T) throws {
