@@ -8,7 +8,7 @@ APT_PACKAGES := libopenblas-dev libonnx-testdata dataset-fashion-mnist zlib1g-de
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HDDNN := .build/release/hddnn
 
-.PHONY: demo engine-demo test deps build venv oip-venv paper paper-venv holistic holistic-data holistic-models clean
+.PHONY: demo engine-demo test deps build venv oip-venv kserve-venv paper paper-venv holistic holistic-data holistic-models clean
 
 demo: deps build
 	$(HDDNN) demo
@@ -16,8 +16,9 @@ demo: deps build
 engine-demo: deps build
 	bash scripts/engine-demo.sh
 
-# HDDNN_REQUIRE_OIP: the interoperability test must find Triton's client (installed by oip-venv).
-test: deps oip-venv
+# HDDNN_REQUIRE_OIP: the interoperability tests must find Triton's client (oip-venv) and
+# KServe's SDK (kserve-venv).
+test: deps oip-venv kserve-venv
 	swift build $(SWIFT_FLAGS) --build-tests
 	HDDNN_REQUIRE_OIP=1 swift test $(SWIFT_FLAGS) --skip-build
 
@@ -43,6 +44,13 @@ oip-venv: .venv-oip/.installed
 .venv-oip/.installed:
 	python3 -m venv .venv-oip
 	.venv-oip/bin/pip install -q 'tritonclient[http]==2.*' numpy
+	touch $@
+
+# KServe's Python SDK, in a venv of its own (its pins differ from other tools').
+kserve-venv: .venv-kserve/.installed
+.venv-kserve/.installed:
+	python3 -m venv .venv-kserve
+	.venv-kserve/bin/pip install -q 'kserve==0.21.*'
 	touch $@
 
 # The paper's evaluation on local nodes (minutes per experiment; not part of CI), then the page.

@@ -50,6 +50,28 @@ import Testing
         }
     }
 
+    /// The bodies KServe's and MLServer's clients read, and versions the node does not serve.
+    @Test func healthBodiesAndUnknownVersions() async throws {
+        let service = try Self.service()
+        try await service.warmUp(runs: 1)
+        let app = Application(router: try NodeServer(service: service).router())
+        try await app.test(.router) { client in
+            let live = try await client.execute(uri: "/v2/health/live", method: .get)
+            #expect(String(buffer: live.body) == #"{"live":true}"#)
+            let ready = try await client.execute(uri: "/v2/health/ready", method: .get)
+            #expect(String(buffer: ready.body) == #"{"ready":true}"#)
+            let model = try await client.execute(uri: "/v2/models/end-mobilenet/versions/1/ready", method: .get)
+            #expect(model.status == .ok && String(buffer: model.body) == #"{"name":"end-mobilenet","ready":true}"#)
+            for uri in ["/v2/models/end-mobilenet/versions/99", "/v2/models/end-mobilenet/versions/99/ready"] {
+                let r = try await client.execute(uri: uri, method: .get)
+                #expect(r.status == .notFound && String(buffer: r.body).contains("no version '99'"), "\(uri)")
+            }
+            let body = OIPCodec.encodeRequest(id: nil, parameters: nil, inputs: [images(1)], outputs: nil, binary: true)
+            #expect(try await infer(client, model: "end-mobilenet/versions/99", body).status == .notFound)
+            #expect(try await infer(client, model: "end-mobilenet/versions/1", body).status == .ok)
+        }
+    }
+
     @Test func inferenceInBothFramingsMatchesTheEngine() async throws {
         let service = try Self.service()
         try await service.warmUp(runs: 1)

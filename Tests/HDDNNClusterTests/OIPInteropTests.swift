@@ -20,13 +20,17 @@ import Testing
         return FileManager.default.fileExists(atPath: venv) ? venv : nil
     }
 
-    /// The python of `.venv-oip`, or nil with the test skipped (or failed under HDDNN_REQUIRE_OIP).
-    static func requirePython() -> String? {
-        if let python { return python }
+    /// The python of `venv` (`.venv-oip`: tritonclient; `.venv-kserve`: the KServe SDK), or nil
+    /// with the test skipped (or failed under HDDNN_REQUIRE_OIP).
+    static func requirePython(_ venv: String = ".venv-oip") -> String? {
+        if venv == ".venv-oip", let python { return python }
+        let path = Repository.root.appendingPathComponent("\(venv)/bin/python").path
+        if FileManager.default.fileExists(atPath: path) { return path }
+        let target = venv == ".venv-oip" ? "oip-venv" : "kserve-venv"
         if ProcessInfo.processInfo.environment["HDDNN_REQUIRE_OIP"] == "1" {
-            Issue.record("tritonclient is not installed: run `make oip-venv`")
+            Issue.record("\(venv) is missing: run `make \(target)`")
         } else {
-            print("OIPInteropTests skipped: no .venv-oip (make oip-venv installs tritonclient[http])")
+            print("OIPInteropTests skipped: no \(venv) (make \(target) installs it)")
         }
         return nil
     }
@@ -79,10 +83,15 @@ import Testing
         _ = try Self.interop(python, ["http://127.0.0.1:\(port)", "end-mobilenet"])
     }
 
-    /// The same over HTTPS: the project CA as tritonclient's only root, a token from
-    /// `hddnn token issue` on every call but the health checks, and a call without it refused.
-    @Test func tritonClientCallsANodeOverHTTPSWithAToken() async throws {
-        guard let python = Self.requirePython() else { return }
+    /// A node under TLS that takes tokens, with the PKI and a token for `subject` from the CLI.
+    struct TLSNode {
+        let server: Process
+        let port: Int
+        let ca: String
+        let token: String
+    }
+
+    static func tlsNode(subject: String) async throws -> TLSNode {
         let dir = try Repository.workspace("oip-tls")
         let port = LocalCluster.freeLoopbackPort()
         let topology = dir.appendingPathComponent("topology.yaml").path
@@ -99,13 +108,12 @@ import Testing
             let r = try cli.run(step)
             try #require(r.status == 0, "hddnn \(step.joined(separator: " ")): \(r.stderr)")
         }
-        let issued = try cli.run("token", "issue", "--config", topology, "--subject", "tritonclient", "--scope", "infer", "--audience", "end-1")
+        let issued = try cli.run("token", "issue", "--config", topology, "--subject", subject, "--scope", "infer", "--audience", "end-1")
         try #require(issued.status == 0, "\(issued.stderr)")
         let server = Process()
         server.executableURL = Repository.hddnn
         server.arguments = ["serve", "--config", topology, "--node", "end-1", "--exit-with-parent", "--log-level", "error"]
         try server.run()
-        defer { server.terminate(); server.waitUntilExit() }
         var configuration = HTTPClient.Configuration()
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile("\(pki)/ca.pem"))
@@ -113,9 +121,39 @@ import Testing
         configuration.dnsOverride = ["localhost": "127.0.0.1"]
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         defer { _ = http.shutdown() }
-        try await Self.waitReady("https://localhost:\(port)/v2/health/ready", http: http)
-        let result = try Self.interop(python, ["https://localhost:\(port)", "end-mobilenet", "--ca", "\(pki)/ca.pem",
-                                               "--token", issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)])
+        try await waitReady("https://localhost:\(port)/v2/health/ready", http: http)
+        return TLSNode(server: server, port: port, ca: "\(pki)/ca.pem", token: issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The same over HTTPS: the project CA as tritonclient's only root, a token from
+    /// `hddnn token issue` on every call but the health checks, and a call without it refused.
+    @Test func tritonClientCallsANodeOverHTTPSWithAToken() async throws {
+        guard let python = Self.requirePython() else { return }
+        let node = try await Self.tlsNode(subject: "tritonclient")
+        defer { node.server.terminate(); node.server.waitUntilExit() }
+        let result = try Self.interop(python, ["https://localhost:\(node.port)", "end-mobilenet", "--ca", node.ca, "--token", node.token])
         #expect((result["without_token"] as? String)?.contains("bearer token") == true, "\(result["without_token"] ?? "")")
+    }
+
+    /// KServe's own SDK (InferenceRESTClient, protocol v2) over HTTPS with a token: its health
+    /// checks read the bodies, its inference matches the engine, and a call without the token is refused.
+    @Test func kserveSDKCallsANodeOverHTTPSWithAToken() async throws {
+        guard let python = Self.requirePython(".venv-kserve") else { return }
+        let node = try await Self.tlsNode(subject: "kserve")
+        defer { node.server.terminate(); node.server.waitUntilExit() }
+        let run = try ProcessRunner(executable: URL(fileURLWithPath: python))
+            .run([Repository.root.appendingPathComponent("scripts/kserve_interop.py").path, "https://localhost:\(node.port)",
+                  "end-mobilenet", "--ca", node.ca, "--token", node.token], timeout: 300)
+        try #require(run.status == 0, "the KServe SDK failed: \(run.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(result["live"] as? Bool == true && result["ready"] as? Bool == true && result["model_ready"] as? Bool == true, "\(result)")
+        let x = Tensor(shape: [2, 1, 28, 28], floats: (0..<(2 * 784)).map { Float($0 % 251) / 250 })
+        let model = try CardedModel.load(onnx: Repository.models.appendingPathComponent("end-mobilenet.onnx"))
+        let expected = try model.session.run(["input": x])["logits"]!.floats
+        let got = try #require(result["json"] as? [[Double]]).flatMap { $0 }.map(Float.init)
+        #expect(got.count == expected.count && zip(got, expected).allSatisfy { abs($0 - $1) < 1e-4 }, "logits differ from the engine's")
+        #expect(result["id"] as? String == "kserve-1")
+        #expect(result["model_ready_without_token"] as? Bool == false, "a model-ready check without the token must not read ready")
+        #expect((result["without_token"] as? String)?.contains("401") == true, "\(result["without_token"] ?? "")")
     }
 }

@@ -43,8 +43,8 @@ public struct NodeHTTPServer: Sendable {
     /// | route | answers | needs |
     /// |---|---|---|
     /// | `GET /v2` | `server` | `.read` |
-    /// | `GET /v2/health/live` | 200 while the process runs | `.health` |
-    /// | `GET /v2/health/ready` | 200 when `isReady`, else 503 | `.health` |
+    /// | `GET /v2/health/live` | 200 and `{"live": true}` while the process runs | `.health` |
+    /// | `GET /v2/health/ready` | 200 and `{"ready": true}` when `isReady`, else 503 and false | `.health` |
     /// | `GET /hddnn/v1/node` | `info()` | `.read` |
     /// | `GET /metrics` | Prometheus text | `.metrics` |
     public func router<Info: Encodable & Sendable>(server: ServerMetadataResponse, isReady: @escaping @Sendable () -> Bool,
@@ -54,8 +54,13 @@ public struct NodeHTTPServer: Sendable {
         router.add(middleware: AuthenticationMiddleware(tls: topology.tls != nil, tokens: tokens,
                                                         logger: Logger(label: "hddnn.access.\(process)"), refused: denied))
         on(router, "/v2", .get, needs: .read) { _, _ in OIPHTTP.json(server) }
-        on(router, "/v2/health/live", .get, needs: .health) { _, _ in Response(status: .ok) }
-        on(router, "/v2/health/ready", .get, needs: .health) { _, _ in Response(status: isReady() ? .ok : .serviceUnavailable) }
+        // The bodies KServe's and MLServer's clients read (the protocol's server live and ready
+        // responses); an empty body fails their `is_server_live`.
+        on(router, "/v2/health/live", .get, needs: .health) { _, _ in OIPHTTP.json(["live": true]) }
+        on(router, "/v2/health/ready", .get, needs: .health) { _, _ in
+            let ready = isReady()
+            return OIPHTTP.json(["ready": ready], status: ready ? .ok : .serviceUnavailable)
+        }
         on(router, "/hddnn/v1/node", .get, needs: .read) { _, _ in OIPHTTP.json(info()) }
         on(router, "/metrics", .get, needs: .metrics) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -78,6 +83,16 @@ public struct NodeHTTPServer: Sendable {
         }
     }
 
+    /// The model versions a node serves (one, fixed at start); a path naming another is a 404.
+    public static let versions = ["1"]
+
+    /// The version in a `/versions/{v}` path, checked against `versions`.
+    public static func checkVersion(_ context: NodeRequestContext, model: String) throws(OIPError) {
+        if let version = context.parameters.get("version"), !versions.contains(version) {
+            throw .unknownVersion(model: model, version: version, served: versions)
+        }
+    }
+
     /// `POST path` for inference (`.infer`): reads the body within the topology's limit, hands
     /// the decoded request to `handle` with the authenticated caller, and answers in the
     /// request's framing; a refusal is logged with the caller and answered as the protocol's error.
@@ -91,6 +106,7 @@ public struct NodeHTTPServer: Sendable {
             var received = 0
             let response: Response
             do throws(OIPError) {
+                try Self.checkVersion(context, model: model)
                 let (decoded, size) = try await OIPHTTP.inferRequest(request, limit: limit)
                 received = size
                 let answer = try await handle(model, decoded, OIPHTTP.traceparent(of: request), context.caller)

@@ -34,13 +34,15 @@ public struct NodeServer: Sendable {
         for prefix in ["/v2/models/:model", "/v2/models/:model/versions/:version"] {
             kit.on(router, RouterPath(prefix), .get, needs: .read) { _, context in
                 try measured(service, route: "metadata") { () throws(OIPError) in
-                    try metadata(service, model: context.parameters.get("model") ?? "")
+                    try metadata(service, model: context.parameters.get("model") ?? "", context: context)
                 }
             }
             kit.on(router, RouterPath("\(prefix)/ready"), .get, needs: .read) { _, context in
                 try measured(service, route: "ready") { () throws(OIPError) in
-                    _ = try metadata(service, model: context.parameters.get("model") ?? "")
-                    return Response(status: service.isReady ? .ok : .serviceUnavailable)
+                    let model = context.parameters.get("model") ?? ""
+                    _ = try metadata(service, model: model, context: context)
+                    return OIPHTTP.json(ModelReadyResponse(name: model, ready: service.isReady),
+                                        status: service.isReady ? .ok : .serviceUnavailable)
                 }
             }
             kit.infer(router, RouterPath("\(prefix)/infer")) { model, request, traceparent, caller throws(OIPError) in
@@ -67,11 +69,12 @@ private func measured(_ service: NodeService, route: String, _ body: () throws(O
     return response
 }
 
-private func metadata(_ service: NodeService, model: String) throws(OIPError) -> Response {
+private func metadata(_ service: NodeService, model: String, context: NodeRequestContext) throws(OIPError) -> Response {
     guard model == service.modelName else { throw .unknownModel(model, served: [service.modelName]) }
+    try NodeHTTPServer.checkVersion(context, model: model)
     let card = service.model.card
     return OIPHTTP.json(ModelMetadataResponse(
-        name: card.name, versions: ["1"], platform: "hddnn_onnx",
+        name: card.name, versions: NodeHTTPServer.versions, platform: "hddnn_onnx",
         inputs: [.init(name: card.input.name, datatype: "FP32", shape: card.input.shape)],
         outputs: [.init(name: card.output.name, datatype: "FP32", shape: [-1, card.output.labels.count])]))
 }

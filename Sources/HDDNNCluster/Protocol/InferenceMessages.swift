@@ -98,6 +98,17 @@ public struct ModelMetadataResponse: Codable, Sendable {
 }
 
 /// `GET /v2`.
+/// `GET /v2/models/{name}[/versions/{v}]/ready`: the protocol's model-ready response.
+public struct ModelReadyResponse: Codable, Sendable {
+    public var name: String
+    public var ready: Bool
+
+    public init(name: String, ready: Bool) {
+        self.name = name
+        self.ready = ready
+    }
+}
+
 public struct ServerMetadataResponse: Codable, Sendable {
     public var name: String
     public var version: String

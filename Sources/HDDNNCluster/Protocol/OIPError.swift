@@ -9,6 +9,13 @@ public enum OIPError: Error, Sendable, Equatable, CustomStringConvertible {
     case forbidden(String)
     /// 404: no such model on this node.
     case unknownModel(String, served: [String])
+    /// 404: the model is served, but not in this version.
+    case unknownVersion(model: String, version: String, served: [String])
+    /// 404: something else the path names is not there (a model in the repository folder).
+    case notFound(String)
+    /// 409: the request contradicts the node's state (unloading its own model; asking a node
+    /// that serves a model without a card for what only a card says).
+    case conflict(String)
     /// 413: the body exceeds the node's configured limit.
     case bodyTooLarge(limit: Int)
     /// 503: the node is not ready or a node further along the route could not be reached.
@@ -23,7 +30,8 @@ public enum OIPError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badRequest: 400
         case .unauthorized: 401
         case .forbidden: 403
-        case .unknownModel: 404
+        case .unknownModel, .unknownVersion, .notFound: 404
+        case .conflict: 409
         case .bodyTooLarge: 413
         case .unavailable: 503
         case .timedOut: 504
@@ -37,6 +45,10 @@ public enum OIPError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unauthorized(let m): m
         case .forbidden(let m): m
         case .unknownModel(let name, let served): "unknown model '\(name)'; this node serves \(served.joined(separator: ", "))"
+        case .unknownVersion(let model, let version, let served):
+            "model '\(model)' has no version '\(version)'; this node serves version \(served.joined(separator: ", "))"
+        case .notFound(let m): m
+        case .conflict(let m): m
         case .bodyTooLarge(let limit): "request body is larger than this node's limit of \(limit) bytes (topology defaults.max_body)"
         case .unavailable(let m): m
         case .timedOut(let m): m
