@@ -8,7 +8,7 @@ APT_PACKAGES := libopenblas-dev libonnx-testdata dataset-fashion-mnist zlib1g-de
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HDDNN := .build/release/hddnn
 
-.PHONY: demo engine-demo test deps build venv oip-venv kserve-venv paper paper-venv holistic holistic-data holistic-models clean
+.PHONY: demo engine-demo test deps build venv oip-venv kserve-venv mlserver-venv paper paper-venv holistic holistic-data holistic-models clean
 
 demo: deps build
 	$(HDDNN) demo
@@ -16,9 +16,9 @@ demo: deps build
 engine-demo: deps build
 	bash scripts/engine-demo.sh
 
-# HDDNN_REQUIRE_OIP: the interoperability tests must find Triton's client (oip-venv) and
-# KServe's SDK (kserve-venv).
-test: deps oip-venv kserve-venv
+# HDDNN_REQUIRE_OIP: the interoperability tests must find Triton's client (oip-venv), KServe's
+# SDK (kserve-venv) and MLServer with ONNX Runtime (mlserver-venv, a foreign cloud tier).
+test: deps oip-venv kserve-venv mlserver-venv
 	swift build $(SWIFT_FLAGS) --build-tests
 	HDDNN_REQUIRE_OIP=1 swift test $(SWIFT_FLAGS) --skip-build
 
@@ -51,6 +51,13 @@ kserve-venv: .venv-kserve/.installed
 .venv-kserve/.installed:
 	python3 -m venv .venv-kserve
 	.venv-kserve/bin/pip install -q 'kserve==0.21.*'
+	touch $@
+
+# MLServer with ONNX Runtime (scripts/mlserver/onnx_runtime.py), a foreign OIP server as a tier.
+mlserver-venv: .venv-mlserver/.installed
+.venv-mlserver/.installed:
+	python3 -m venv .venv-mlserver
+	.venv-mlserver/bin/pip install -q 'mlserver==1.7.*' 'onnxruntime==1.*' numpy
 	touch $@
 
 # The paper's evaluation on local nodes (minutes per experiment; not part of CI), then the page.

@@ -191,7 +191,7 @@ let package = Package(
         ),
         .testTarget(
             name: "hddnnTests",
-            dependencies: ["HDDNNTestSupport", "hddnn", "HDDNNONNX", "HDDNNRuntime", "HDDNNCluster"]
+            dependencies: ["HDDNNTestSupport", "hddnn", "HDDNNONNX", "HDDNNRuntime", "HDDNNCluster", "HDDNNData"]
         ),
     ]
 )

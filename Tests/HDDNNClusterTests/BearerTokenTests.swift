@@ -111,6 +111,33 @@ import Testing
         #expect(infer.status == 401)
     }
 
+    /// The model repository answers admin tokens only: no token is a 401, an `infer` token a
+    /// 403 naming the scope; an admin token lists the folder and loads from it, is refused
+    /// unloading the node's own model, and reads nothing outside the folder.
+    @Test func theRepositoryRoutesNeedTheAdminScope() async throws {
+        let (_, pki, key, base) = try await Testbed.shared.get()
+        let forged = ForgedTokens(key: key, audience: "end-1")
+        let http = try client(pki)
+        defer { _ = http.shutdown() }
+        let user = forged.signed(forged.claims(scope: "infer metrics"))
+        for path in ["/v2/repository/index", "/v2/repository/models/edge-resnet/load", "/v2/repository/models/end-mobilenet/unload"] {
+            let none = try await call(http, base + path, body: "{}")
+            #expect(none.status == 401, "\(path): \(none.status) \(none.body)")
+            let refused = try await call(http, base + path, token: user, body: "{}")
+            #expect(refused.status == 403 && refused.body.contains("admin"), "\(path): \(refused.status) \(refused.body)")
+        }
+        let admin = forged.signed(forged.claims(scope: "admin"))
+        let index = try await call(http, "\(base)/v2/repository/index", token: admin, body: "{}")
+        #expect(index.status == 200 && index.body.contains(#""name":"edge-resnet""#), "\(index.body)")
+        let load = try await call(http, "\(base)/v2/repository/models/edge-resnet/load", token: admin, body: "{}")
+        #expect(load.status == 200 && load.body.contains(#""kind":"hddnn""#), "\(load.body)")
+        let unload = try await call(http, "\(base)/v2/repository/models/end-mobilenet/unload", token: admin, body: "{}")
+        #expect(unload.status == 409, "\(unload.body)")
+        let walk = try await call(http, "\(base)/v2/repository/models/..%2F..%2F..%2Fetc%2Fpasswd/load", token: admin, body: "{}")
+        #expect(walk.status == 400 && !walk.body.contains("root:"), "\(walk.body)")
+        #expect(try await call(http, "\(base)/v2/repository/models/edge-resnet/unload", token: admin, body: "{}").status == 200)
+    }
+
     @Test func everyForgedOrStaleTokenIsRefusedAndTheNodeKeepsServing() async throws {
         let (_, pki, key, base) = try await Testbed.shared.get()
         let forged = ForgedTokens(key: key, audience: "end-1")

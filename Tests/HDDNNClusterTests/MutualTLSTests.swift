@@ -156,6 +156,34 @@ import Testing
         #expect(answer.outputs.first?.shape == [2, 5])
     }
 
+    /// A node certificate, even the coordinator's, does not make its holder an administrator:
+    /// the model repository's routes need a token with the admin scope.
+    @Test func aNodeCertificateCannotLoadOrUnloadModels() async throws {
+        let (cluster, _, _) = try await Testbed.shared.get()
+        let end = try cluster.topology.node("end-1")
+        let coordinator = NodeClient(origin: "coordinator", topology: cluster.topology)
+        defer { Task { await coordinator.shutdown() } }
+        for path in ["/v2/repository/index", "/v2/repository/models/edge-resnet/load", "/v2/repository/models/end-mobilenet/unload"] {
+            do {
+                _ = try await coordinator.post(RepositoryIndexRequest(), as: [RepositoryIndexEntry].self, node: end, path: path, timeout: 30)
+                Issue.record("\(path) answered a node certificate")
+            } catch {
+                guard case .rejected(_, 403, let message) = error else { Issue.record("\(path): expected 403, got \(error)"); continue }
+                #expect(message.contains("admin scope"), "\(message)")
+            }
+        }
+        // Still serving, still on its one model.
+        let images = WireTensor(name: "input", shape: [1, 1, 28, 28], payload: .uint8(SeededData.images(1)))
+        let answer = try await coordinator.infer(node: end, model: "end-mobilenet", inputs: [images], metadata: nil, timeout: 30)
+        #expect(answer.outputs.first?.shape == [1, 5])
+        do {
+            _ = try await coordinator.infer(node: end, model: "edge-resnet", inputs: [images], metadata: nil, timeout: 30)
+            Issue.record("edge-resnet was loaded on end-1")
+        } catch {
+            guard case .rejected(_, 404, _) = error else { Issue.record("expected 404, got \(error)"); return }
+        }
+    }
+
     @Test func aTopologyThatLiesAboutANodesTrustFailsBeforeTheBodyLeaves() async throws {
         let (cluster, _, _) = try await Testbed.shared.get()
         // The coordinator's copy claims edge-1 is dependable, so raw images would go to it.

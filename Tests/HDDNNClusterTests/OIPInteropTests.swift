@@ -24,10 +24,9 @@ import Testing
     /// with the test skipped (or failed under HDDNN_REQUIRE_OIP).
     static func requirePython(_ venv: String = ".venv-oip") -> String? {
         if venv == ".venv-oip", let python { return python }
-        let path = Repository.root.appendingPathComponent("\(venv)/bin/python").path
-        if FileManager.default.fileExists(atPath: path) { return path }
+        if let path = Repository.python(venv: venv) { return path }
         let target = venv == ".venv-oip" ? "oip-venv" : "kserve-venv"
-        if ProcessInfo.processInfo.environment["HDDNN_REQUIRE_OIP"] == "1" {
+        if Repository.requiresInterop {
             Issue.record("\(venv) is missing: run `make \(target)`")
         } else {
             print("OIPInteropTests skipped: no \(venv) (make \(target) installs it)")

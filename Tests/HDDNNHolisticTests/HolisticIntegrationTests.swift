@@ -36,6 +36,7 @@ import Testing
               - { name: cloud, role: cloud, trust: undependable, domain: home, port: \(port()) }
               - { name: lab, role: edge, domain: lab, port: \(port()), data: { source: actg175, file: \(dir.path)/lab.csv } }
               - { name: clinic, role: edge, domain: clinic, port: \(port()), data: { source: actg175, file: \(dir.path)/clinic.csv } }
+              - { name: archive, role: edge, domain: archive, port: \(port()), data: { source: actg175, file: \(dir.path)/archive.csv } }
             links:
               - { from: "cam-*", to: cloud, latency: 2ms, bandwidth: 1Gbit/s }
             """
@@ -52,6 +53,9 @@ import Testing
     @Test func queriesThroughTheCatalogueAndWhatLeavesEachNode() async throws {
         let d = try await Self.deployment()
         defer { Task { await d.stop() } }
+        // A node whose data is not on this machine is left out, said so, and the rest serve.
+        #expect(d.leftOut.map(\.node) == ["archive"] && d.leftOut.first?.missing.hasSuffix("archive.csv") == true, "\(d.leftOut)")
+        #expect(d.catalog.isComplete && !d.catalog.nodes.contains { $0.name == "archive" })
 
         // Patients: both parties answer, outcomes fused, nothing but outcomes leaves either.
         let patients = try await d.catalog.answer(Query(subject: "actg175-patient", answers: "actg175-event", records: [3, 7, 11]))

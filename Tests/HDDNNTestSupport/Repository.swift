@@ -11,6 +11,17 @@ public enum Repository {
     /// Fashion-MNIST as Debian's dataset-fashion-mnist installs it.
     public static let fashionMNIST = "/usr/share/datasets/fashion-mnist"
 
+    /// The Python of a local venv the Makefile installs (`.venv-oip`, `.venv-kserve`,
+    /// `.venv-mlserver`), nil when it is not there.
+    public static func python(venv: String) -> String? {
+        let path = root.appendingPathComponent("\(venv)/bin/python").path
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// Whether the interoperability tests must find their venvs (`make test` sets
+    /// HDDNN_REQUIRE_OIP=1): a missing venv is then a failure, elsewhere a skip.
+    public static var requiresInterop: Bool { ProcessInfo.processInfo.environment["HDDNN_REQUIRE_OIP"] == "1" }
+
     /// A fresh folder under the temporary directory, named for the test that asks.
     public static func workspace(_ name: String) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hddnn-\(name)-\(UUID().uuidString.prefix(8))")

@@ -1,4 +1,5 @@
 import Foundation
+import HDDNNData
 import HDDNNONNX
 import HDDNNRuntime
 import HDDNNTestSupport
@@ -103,6 +104,29 @@ import Testing
     }
 
     /// Usage errors name the problem on their first line, then the command's usage, exit 64.
+    /// `hddnn card init` writes a card that validates against its file and makes the model
+    /// loadable with its card; it says what is left to fill in and never overwrites without --force.
+    @Test func cardInitWritesAStartingCardThatLoads() throws {
+        let dir = try Repository.workspace("card-init")
+        let model = dir.appendingPathComponent("my-end.onnx")
+        try FileManager.default.copyItem(at: Repository.models.appendingPathComponent("end-mobilenet.onnx"), to: model)
+        let written = try Self.hddnn("card", "init", model.path, "--level", "coarse",
+                                     "--taxonomy-from", Repository.models.appendingPathComponent("end-mobilenet.card.json").path)
+        #expect(written.status == 0, "\(written.stderr)")
+        #expect(written.stdout.contains("5 coarse labels") && written.stdout.contains("input.value_range"), "\(written.stdout)")
+        let carded = try CardedModel.load(onnx: model)
+        #expect(carded.card.name == "my-end" && carded.card.output.labels == ["tops", "bottoms", "dresses", "footwear", "bags"])
+        #expect(carded.card.taxonomy != nil && carded.card.input.shape == [-1, 1, 28, 28])
+        let again = try Self.hddnn("card", "init", model.path)
+        #expect(again.status != 0 && again.stderr.contains("--force"), "\(again.stderr)")
+        // Ten labels for a five-wide output contradict the file: refused, nothing written.
+        let other = dir.appendingPathComponent("other.onnx")
+        try FileManager.default.copyItem(at: model, to: other)
+        let wrong = try Self.hddnn("card", "init", other.path, "--labels", (0..<10).map { "c\($0)" }.joined(separator: ","))
+        #expect(wrong.status != 0 && wrong.stderr.contains("10 labels"), "\(wrong.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("other.card.json").path))
+    }
+
     @Test func holisticUsageErrors() throws {
         let cases: [([String], String, String)] = [
             (["query", "--records", "5-2"], "'5-2' is not an id or a range", "hddnn query"),

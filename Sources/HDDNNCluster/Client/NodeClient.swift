@@ -20,14 +20,18 @@ public final class NodeClient: Sendable {
     public let emulateSilentFailures: Bool
     private let http: HTTPClient
     private let maxResponseBytes: Int
+    /// Sent as `Authorization: Bearer` on every request, for a client that is not a node.
+    private let token: String?
 
     /// Under the topology's TLS the client presents `identity` (loaded for `origin` when not
     /// given) and addresses every node, and every process of `peers` (addressed like a node but
     /// not one of the topology's, such as the holistic catalogue), by its identity's DNS name
-    /// (`TLSIdentity`).
+    /// (`TLSIdentity`). With a bearer `token` it presents no certificate and the token instead
+    /// (an operator's client, such as `hddnn repository`).
     public init(origin: String, topology: Topology, peers: [NodeSpec] = [], emulateSilentFailures: Bool = true,
-                identity: TLSIdentity? = nil) {
+                identity: TLSIdentity? = nil, token: String? = nil) {
         self.origin = origin
+        self.token = token
         self.topology = topology
         self.links = LinkEmulator(topology: topology)
         self.emulateSilentFailures = emulateSilentFailures
@@ -35,7 +39,7 @@ public final class NodeClient: Sendable {
         if let tls = topology.tls {
             // Without its own certificate the client still refuses untrusted servers; servers
             // refuse it at the handshake, with a message in their logs.
-            let identity = identity ?? (try? TLSIdentity(settings: tls, process: origin))
+            let identity = token != nil ? nil : identity ?? (try? TLSIdentity(settings: tls, process: origin))
             var client = identity?.clientConfiguration ?? TLSConfiguration.makeClientConfiguration()
             if identity == nil, let roots = try? NIOSSLCertificate.fromPEMFile(tls.ca) { client.trustRoots = .certificates(roots) }
             client.minimumTLSVersion = .tlsv12
@@ -66,21 +70,33 @@ public final class NodeClient: Sendable {
         public var responseBytes: Int
         /// Wall seconds from send to decoded answer, emulated link time included.
         public var seconds: Double
+        /// Wall seconds of the HTTP exchange alone (the server's time plus the real wire), the
+        /// emulated link excluded: what a foreign server's compute is measured as from outside.
+        public var serverSeconds: Double = 0
         /// The task record as the answering node returned it.
         public var metadata: TaskMetadata?
     }
 
     /// `POST /v2/models/{model}/infer` on `node`, with the task's metadata and any `parameters`
     /// beside it as request parameters.
-    public func infer(node: NodeSpec, model: String, inputs: [WireTensor], metadata: TaskMetadata?,
+    /// A refusal's message: the protocol's `{"error": ...}`, else the body's first 300 bytes.
+    static func refusal(_ bytes: [UInt8]) -> String {
+        (try? JSONDecoder().decode(ErrorResponse.self, from: Data(bytes)))?.error ?? String(decoding: bytes.prefix(300), as: UTF8.self)
+    }
+
+    public func infer(node: NodeSpec, model: String, version: String? = nil, inputs: [WireTensor], metadata: TaskMetadata?,
                       parameters: Parameters = [:], timeout: Double? = nil, traceparent: String? = nil,
                       binary: Bool = true) async throws(NodeClientError) -> Exchange {
         let started = ContinuousClock.now
         let limit = timeout ?? topology.defaults.timeout
-        let all = (metadata?.parameters ?? [:]).merging(parameters) { $1 }
+        // A foreign server gets a plain OIP request for the model it serves: JSON tensors (not
+        // every server has the binary extension) and none of HDDNN's parameters.
+        let foreign = node.foreign
+        let (model, version, binary) = foreign.map { ($0.model, $0.version, false) } ?? (model, version, binary)
+        let all = foreign != nil ? parameters : (metadata?.parameters ?? [:]).merging(parameters) { $1 }
         let body = OIPCodec.encodeRequest(id: metadata?.taskID, parameters: all.isEmpty ? nil : all, inputs: inputs,
                                           outputs: nil, binary: binary)
-        var request = HTTPClientRequest(url: "\(topology.baseURL(node))/v2/models/\(model)/infer")
+        var request = HTTPClientRequest(url: "\(topology.baseURL(node))/v2/models/\(model)\(version.map { "/versions/\($0)" } ?? "")/infer")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: binary ? "application/octet-stream" : "application/json")
         if let h = body.headerLength { request.headers.add(name: OIPCodec.headerLengthField, value: String(h)) }
@@ -88,10 +104,11 @@ public final class NodeClient: Sendable {
         request.body = .bytes(ByteBuffer(bytes: body.bytes))
 
         await links.transmit(from: origin, to: node.name, bytes: body.bytes.count)
+        let sent = ContinuousClock.now
         let (status, headers, bytes) = try await execute(request, node: node, limit: limit, started: started)
+        let serverSeconds = (ContinuousClock.now - sent).seconds
         guard status == 200 else {
-            let message = (try? JSONDecoder().decode(ErrorResponse.self, from: Data(bytes)))?.error ?? String(decoding: bytes.prefix(300), as: UTF8.self)
-            throw .rejected(node: node.name, status: status, message: message)
+            throw .rejected(node: node.name, status: status, message: Self.refusal(bytes))
         }
         await links.transmit(from: node.name, to: origin, bytes: bytes.count)
         let headerLength = headers.first(name: OIPCodec.headerLengthField).flatMap { Int($0) }
@@ -100,11 +117,13 @@ public final class NodeClient: Sendable {
             throw .malformedResponse(node: node.name, reason: error.description)
         }
         let returned: TaskMetadata?
-        do { returned = try TaskMetadata(parameters: decoded.response.parameters) } catch {
+        // A foreign server's parameters are its own: they are kept in the answer, never read as a task's record.
+        do { returned = foreign != nil ? nil : try TaskMetadata(parameters: decoded.response.parameters) } catch {
             throw .malformedResponse(node: node.name, reason: error.description)
         }
         return Exchange(response: decoded.response, outputs: decoded.outputs, requestBytes: body.bytes.count,
-                        responseBytes: bytes.count, seconds: (ContinuousClock.now - started).seconds, metadata: returned)
+                        responseBytes: bytes.count, seconds: (ContinuousClock.now - started).seconds, serverSeconds: serverSeconds,
+                        metadata: returned)
     }
 
     /// Readiness as the protocol defines it (`GET /v2/health/ready` answers 200): the node's
@@ -123,7 +142,7 @@ public final class NodeClient: Sendable {
         request.method = .GET
         let (status, _, bytes) = try await execute(request, node: node, limit: timeout, started: .now)
         guard status == 200 else {
-            throw .rejected(node: node.name, status: status, message: String(decoding: bytes.prefix(300), as: UTF8.self))
+            throw .rejected(node: node.name, status: status, message: Self.refusal(bytes))
         }
         do { return try JSONDecoder().decode(T.self, from: Data(bytes)) } catch {
             throw .malformedResponse(node: node.name, reason: OIPCodec.describe(error))
@@ -139,7 +158,7 @@ public final class NodeClient: Sendable {
         request.body = .bytes(ByteBuffer(bytes: (try? JSONEncoder().encode(body)) ?? Data()))
         let (status, _, bytes) = try await execute(request, node: node, limit: timeout, started: .now)
         guard status == 200 else {
-            throw .rejected(node: node.name, status: status, message: String(decoding: bytes.prefix(300), as: UTF8.self))
+            throw .rejected(node: node.name, status: status, message: Self.refusal(bytes))
         }
         do { return try JSONDecoder().decode(T.self, from: Data(bytes)) } catch {
             throw .malformedResponse(node: node.name, reason: OIPCodec.describe(error))
@@ -149,6 +168,8 @@ public final class NodeClient: Sendable {
     private func execute(_ request: HTTPClientRequest, node: NodeSpec, limit: Double,
                          started: ContinuousClock.Instant) async throws(NodeClientError) -> (Int, HTTPHeaders, [UInt8]) {
         let remaining = max(0.001, limit - (ContinuousClock.now - started).seconds)
+        var request = request
+        if let token { request.headers.replaceOrAdd(name: "Authorization", value: "Bearer \(token)") }
         do {
             let response = try await http.execute(request, timeout: .milliseconds(Int64(remaining * 1000)))
             let buffer = try await response.body.collect(upTo: maxResponseBytes)

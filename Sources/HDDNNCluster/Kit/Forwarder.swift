@@ -38,6 +38,8 @@ public struct Forwarder: Sendable {
                         parameters: Parameters = [:], timeout: Double, traceparent: String?,
                         sending: (TaskMetadata.Payload, WireTensor) -> Void = { _, _ in }) async throws(OIPError) -> InferenceAnswer {
         var metadata = incoming, hop = incomingHop, tensor = data
+        // Feature maps cut here must meet the tail of the same version, whatever the peer has loaded since.
+        var version: String?
         if metadata.payload == .raw, peer.trust == .undependable {
             guard let head else {
                 throw .badRequest("node '\(node.name)' holds no split of model '\(model)' to protect raw data bound for undependable '\(peer.name)'; run it on a dependable node")
@@ -52,13 +54,15 @@ public struct Forwarder: Sendable {
             hop.compute = run.timing.compute
             hop.emulatedWait = run.timing.emulatedWait
             hop.ran = "\(model).head"
+            hop.version = head.version
+            version = head.version
         }
         sending(metadata.payload, tensor)
         let hopIndex = metadata.path.count
         metadata.path.append(hop)
         let exchange: NodeClient.Exchange
         do {
-            exchange = try await client.infer(node: peer, model: model, inputs: [tensor], metadata: metadata, parameters: parameters,
+            exchange = try await client.infer(node: peer, model: model, version: version, inputs: [tensor], metadata: metadata, parameters: parameters,
                                               timeout: timeout, traceparent: traceparent)
         } catch {
             logger.warning("forward failed", metadata: ["task": "\(metadata.taskID)", "to": "\(peer.name)", "error": "\(error)"])
@@ -67,6 +71,14 @@ public struct Forwarder: Sendable {
         engine.metrics.relayed(to: peer.name, payload: metadata.payload, bytes: exchange.requestBytes)
         var returned = exchange.metadata ?? metadata
         if hopIndex < returned.path.count { returned.path[hopIndex].answered = TaskMetadata.now() }
+        if let foreign = peer.foreign {
+            // The foreign server keeps no record of its own: its hop is what this node saw of it,
+            // its compute measured from outside (the HTTP exchange, the emulated link excluded).
+            let answered = TaskMetadata.now()
+            returned.path.append(TaskMetadata.Hop(node: peer.name, role: peer.role.rawValue, received: answered - exchange.serverSeconds,
+                                                  answered: answered, compute: exchange.serverSeconds, ran: "\(foreign.model) (foreign OIP)",
+                                                  version: exchange.response.modelVersion ?? foreign.version))
+        }
         returned.bytesSent += exchange.requestBytes + exchange.responseBytes
         returned.route = []
         var answer = exchange.response.parameters ?? [:]

@@ -48,7 +48,7 @@ public struct NodeHTTPServer: Sendable {
     /// | `GET /hddnn/v1/node` | `info()` | `.read` |
     /// | `GET /metrics` | Prometheus text | `.metrics` |
     public func router<Info: Encodable & Sendable>(server: ServerMetadataResponse, isReady: @escaping @Sendable () -> Bool,
-                                                   info: @escaping @Sendable () -> Info) -> Router<NodeRequestContext> {
+                                                   info: @escaping @Sendable () throws(OIPError) -> Info) -> Router<NodeRequestContext> {
         let router = Router(context: NodeRequestContext.self)
         let metrics = self.metrics
         router.add(middleware: AuthenticationMiddleware(tls: topology.tls != nil, tokens: tokens,
@@ -61,7 +61,9 @@ public struct NodeHTTPServer: Sendable {
             let ready = isReady()
             return OIPHTTP.json(["ready": ready], status: ready ? .ok : .serviceUnavailable)
         }
-        on(router, "/hddnn/v1/node", .get, needs: .read) { _, _ in OIPHTTP.json(info()) }
+        on(router, "/hddnn/v1/node", .get, needs: .read) { _, _ in
+            do throws(OIPError) { return OIPHTTP.json(try info()) } catch { return OIPHTTP.error(error) }
+        }
         on(router, "/metrics", .get, needs: .metrics) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
@@ -83,22 +85,13 @@ public struct NodeHTTPServer: Sendable {
         }
     }
 
-    /// The model versions a node serves (one, fixed at start); a path naming another is a 404.
-    public static let versions = ["1"]
-
-    /// The version in a `/versions/{v}` path, checked against `versions`.
-    public static func checkVersion(_ context: NodeRequestContext, model: String) throws(OIPError) {
-        if let version = context.parameters.get("version"), !versions.contains(version) {
-            throw .unknownVersion(model: model, version: version, served: versions)
-        }
-    }
-
     /// `POST path` for inference (`.infer`): reads the body within the topology's limit, hands
-    /// the decoded request to `handle` with the authenticated caller, and answers in the
-    /// request's framing; a refusal is logged with the caller and answered as the protocol's error.
+    /// the decoded request to `handle` with the path's model and version (nil: the latest) and
+    /// the authenticated caller, and answers in the request's framing; a refusal is logged with
+    /// the caller and answered as the protocol's error.
     public func infer(_ router: Router<NodeRequestContext>, _ path: RouterPath,
-                      handle: @escaping @Sendable (_ model: String, _ request: OIPCodec.DecodedRequest, _ traceparent: String?,
-                                                   _ caller: Caller) async throws(OIPError) -> InferenceAnswer) {
+                      handle: @escaping @Sendable (_ model: String, _ version: String?, _ request: OIPCodec.DecodedRequest,
+                                                   _ traceparent: String?, _ caller: Caller) async throws(OIPError) -> InferenceAnswer) {
         let limit = topology.defaults.maxBodyBytes, metrics = self.metrics, logger = self.logger, denied = self.denied
         on(router, path, .post, needs: .infer) { request, context in
             let model = context.parameters.get("model") ?? ""
@@ -106,12 +99,12 @@ public struct NodeHTTPServer: Sendable {
             var received = 0
             let response: Response
             do throws(OIPError) {
-                try Self.checkVersion(context, model: model)
                 let (decoded, size) = try await OIPHTTP.inferRequest(request, limit: limit)
                 received = size
-                let answer = try await handle(model, decoded, OIPHTTP.traceparent(of: request), context.caller)
-                response = OIPHTTP.inferResponse(model: model, request: request, decoded: decoded, outputs: answer.outputs,
-                                                 parameters: answer.parameters)
+                let answer = try await handle(model, context.parameters.get("version"), decoded, OIPHTTP.traceparent(of: request),
+                                              context.caller)
+                response = OIPHTTP.inferResponse(model: model, version: answer.version, request: request, decoded: decoded,
+                                                 outputs: answer.outputs, parameters: answer.parameters)
             } catch {
                 logger.notice("refused", metadata: ["model": "\(model)", "status": "\(error.status)", "error": "\(error)",
                                                     "caller": "\(context.caller)"])

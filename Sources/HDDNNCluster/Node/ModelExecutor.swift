@@ -61,10 +61,15 @@ extension ModelExecutor {
 
     /// Runs `session` on `input` once to warm up, then `runs` times, in turn with real requests.
     public func benchmark(_ session: InferenceSession, feed: String, _ input: Tensor, runs: Int = 3) async throws -> Benchmark {
+        try await benchmark(session, feeds: [feed: input], runs: runs)
+    }
+
+    /// The same for a model of several inputs.
+    public func benchmark(_ session: InferenceSession, feeds: [String: Tensor], runs: Int = 3) async throws -> Benchmark {
         var timings: [Timing] = []
         var outputs: [String: Tensor] = [:]
         for i in 0...runs {
-            let (out, t) = try await run { try session.run([feed: input]) }
+            let (out, t) = try await run { try session.run(feeds) }
             if i > 0 { timings.append(t) }
             outputs = out
         }

@@ -20,6 +20,8 @@ public struct NodeInfo: Codable, Sendable {
 
     public struct ModelSummary: Codable, Sendable {
         public var name: String
+        /// The version serving requests without `/versions/{v}` (the repository's latest).
+        public var version: String?
         public var level: String
         public var labels: [String]
         public var parameters: Int
@@ -35,7 +37,7 @@ public struct NodeInfo: Codable, Sendable {
         public var headParameters: Int
     }
 
-    /// Seconds per batch of `batch` images, measured at start (median of `runs`), slowdown
+    /// Seconds per batch of `batch` images, measured at start or after a load (median of `runs`), slowdown
     /// emulation included in `modelSeconds`, `tailSeconds` and `headSeconds` (what a task costs on
     /// this node), excluded in `measuredModelSeconds`.
     public struct Benchmark: Codable, Sendable {
@@ -45,5 +47,7 @@ public struct NodeInfo: Codable, Sendable {
         public var measuredModelSeconds: Double
         public var tailSeconds: Double?
         public var headSeconds: [String: Double]
+        /// The version of the node's model measured.
+        public var version: String?
     }
 }

@@ -11,6 +11,12 @@ import Logging
 /// | `GET /v2/models/{name}[/versions/{v}]` | model metadata (inputs, outputs) | `.read` |
 /// | `GET /v2/models/{name}[/versions/{v}]/ready` | 200 / 503, 404 for an unknown model | `.read` |
 /// | `POST /v2/models/{name}[/versions/{v}]/infer` | inference, JSON or binary tensors | `.infer` |
+/// | `POST /v2/repository/index` | every model in the node's folder, loaded or not (Triton's extension) | `.admin` |
+/// | `POST /v2/repository/models/{name}/load` | loads every version of `name` on disk | `.admin` |
+/// | `POST /v2/repository/models/{name}/unload` | unloads `name` (not the node's own model) | `.admin` |
+///
+/// Without `/versions/{v}` a route means the model's latest version; a version the node does
+/// not serve is a 404 that lists those it does.
 ///
 /// `/hddnn/v1/node` answers `NodeInfo` (role, trust, model, start-up benchmark). Every refusal
 /// is a 4xx/5xx with the protocol's `{"error": "..."}` and the node goes on serving.
@@ -30,26 +36,56 @@ public struct NodeServer: Sendable {
         let service = self.service
         let router = kit.router(server: ServerMetadataResponse(name: "hddnn", version: Self.version,
                                                                extensions: ["binary_tensor_data", "hddnn_task_metadata"]),
-                                isReady: { service.isReady }, info: { service.info })
+                                isReady: { service.isReady }, info: { () throws(OIPError) in try service.info })
         for prefix in ["/v2/models/:model", "/v2/models/:model/versions/:version"] {
             kit.on(router, RouterPath(prefix), .get, needs: .read) { _, context in
                 try measured(service, route: "metadata") { () throws(OIPError) in
-                    try metadata(service, model: context.parameters.get("model") ?? "", context: context)
+                    let served = try resolve(service, context)
+                    return OIPHTTP.json(served.metadata(versions: service.repository.versions(of: served.name)))
                 }
             }
             kit.on(router, RouterPath("\(prefix)/ready"), .get, needs: .read) { _, context in
                 try measured(service, route: "ready") { () throws(OIPError) in
-                    let model = context.parameters.get("model") ?? ""
-                    _ = try metadata(service, model: model, context: context)
-                    return OIPHTTP.json(ModelReadyResponse(name: model, ready: service.isReady),
+                    let served = try resolve(service, context)
+                    return OIPHTTP.json(ModelReadyResponse(name: served.name, ready: service.isReady),
                                         status: service.isReady ? .ok : .serviceUnavailable)
                 }
             }
-            kit.infer(router, RouterPath("\(prefix)/infer")) { model, request, traceparent, caller throws(OIPError) in
-                try await service.infer(model: model, request: request, traceparent: traceparent, caller: caller.node)
+            kit.infer(router, RouterPath("\(prefix)/infer")) { model, version, request, traceparent, caller throws(OIPError) in
+                try await service.infer(model: model, version: version, request: request, traceparent: traceparent, caller: caller.node)
             }
         }
+        repositoryRoutes(router)
         return router
+    }
+
+    /// Triton's model repository extension, for admin tokens only (`Permission.admin`).
+    private func repositoryRoutes(_ router: Router<NodeRequestContext>) {
+        let service = self.service, limit = 64 * 1024
+        kit.on(router, "/v2/repository/index", .post, needs: .admin) { request, _ in
+            do throws(OIPError) {
+                let filter = try await OIPHTTP.decode(RepositoryIndexRequest.self, of: request, limit: limit, empty: RepositoryIndexRequest())
+                let index = service.repository.index().filter { filter.ready != true || $0.state == .ready }
+                return OIPHTTP.json(index)
+            } catch { return OIPHTTP.error(error) }
+        }
+        kit.on(router, "/v2/repository/models/:model/load", .post, needs: .admin) { request, context in
+            do throws(OIPError) {
+                // Triton's load may carry a configuration or the model files themselves; this node
+                // loads only what its folder holds, so it refuses them rather than ignore them.
+                let body = try await OIPHTTP.decode(RepositoryLoadRequest.self, of: request, limit: limit, empty: RepositoryLoadRequest())
+                if let names = body.parameters?.keys.sorted(), !names.isEmpty {
+                    throw .badRequest("this node loads models from its model folder only and takes no load parameters (got \(names.joined(separator: ", ")))")
+                }
+                return OIPHTTP.json(try await service.load(context.parameters.get("model") ?? ""))
+            } catch { return OIPHTTP.error(error) }
+        }
+        kit.on(router, "/v2/repository/models/:model/unload", .post, needs: .admin) { _, context in
+            do throws(OIPError) {
+                try service.unload(context.parameters.get("model") ?? "")
+                return OIPHTTP.json([String: String]())
+            } catch { return OIPHTTP.error(error) }
+        }
     }
 
     /// An application listening where the topology puts the node (see `NodeHTTPServer.application`).
@@ -69,12 +105,7 @@ private func measured(_ service: NodeService, route: String, _ body: () throws(O
     return response
 }
 
-private func metadata(_ service: NodeService, model: String, context: NodeRequestContext) throws(OIPError) -> Response {
-    guard model == service.modelName else { throw .unknownModel(model, served: [service.modelName]) }
-    try NodeHTTPServer.checkVersion(context, model: model)
-    let card = service.model.card
-    return OIPHTTP.json(ModelMetadataResponse(
-        name: card.name, versions: NodeHTTPServer.versions, platform: "hddnn_onnx",
-        inputs: [.init(name: card.input.name, datatype: "FP32", shape: card.input.shape)],
-        outputs: [.init(name: card.output.name, datatype: "FP32", shape: [-1, card.output.labels.count])]))
+/// The model and version a route's path names.
+private func resolve(_ service: NodeService, _ context: NodeRequestContext) throws(OIPError) -> ServedModel {
+    try service.repository.resolve(context.parameters.get("model") ?? "", version: context.parameters.get("version"))
 }

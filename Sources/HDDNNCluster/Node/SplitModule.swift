@@ -13,6 +13,8 @@ import HDDNNRuntime
 public struct SplitModule: Sendable {
     /// The model this splits (its card name).
     public let model: String
+    /// The version of the model split: feature maps of this head go to this version's tail.
+    public let version: String
     /// The split model's card: the head takes the input it describes.
     public let card: ModelCard
     /// The tensor the split cuts at (default: the output of the model's first convolution).
@@ -25,7 +27,7 @@ public struct SplitModule: Sendable {
     public let headParameters: Int
 
     /// Splits `model` at `cut`, or after its first convolution when `cut` is nil.
-    public init(model: CardedModel, cut requested: String? = nil, options: SessionOptions) throws(SplitError) {
+    public init(model: CardedModel, version: String = "1", cut requested: String? = nil, options: SessionOptions) throws(SplitError) {
         let graph = model.session.graph
         let cut: String
         if let requested {
@@ -52,6 +54,7 @@ public struct SplitModule: Sendable {
             throw .engine(model: model.card.name, "\(error)")
         }
         self.model = model.card.name
+        self.version = version
         self.card = model.card
         self.cut = cut
         self.cutSampleShape = Array((analysis.shapes[cut] ?? []).dropFirst())
@@ -59,6 +62,11 @@ public struct SplitModule: Sendable {
 
     /// Bytes of one sample's feature maps on the wire (FP32).
     public var cutBytesPerSample: Int { cutSampleShape.reduce(4, *) }
+
+    /// How a node describes it at `/hddnn/v1/node`.
+    public var summary: NodeInfo.SplitSummary {
+        .init(model: model, cut: cut, cutSampleShape: cutSampleShape, bytesPerSample: cutBytesPerSample, headParameters: headParameters)
+    }
 }
 
 public enum SplitError: Error, Sendable, CustomStringConvertible {

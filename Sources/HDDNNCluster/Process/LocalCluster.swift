@@ -51,7 +51,8 @@ public final class LocalCluster: Sendable {
         do {
             for line in try ClusterPKI.ensure(topology) { logger.info("pki: \(line)") }
         } catch { throw .cannotStart(node: names?.joined(separator: ", ") ?? "all", reason: "certificates: \(error)") }
-        let specs = names.map { n in topology.nodes.filter { n.contains($0.name) } } ?? topology.nodes
+        // Foreign OIP servers are someone else's processes: this starts only its own nodes.
+        let specs = (names.map { n in topology.nodes.filter { n.contains($0.name) } } ?? topology.nodes).filter { $0.foreign == nil }
         let deadline = ContinuousClock.now + .seconds(timeout)
         if oneAtATime {
             for spec in specs {

@@ -14,7 +14,7 @@ public enum OIPHTTP {
     /// `value` as a JSON response with sorted keys (stable bodies diff well in tests and logs).
     public static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
@@ -39,6 +39,16 @@ public enum OIPHTTP {
         }
     }
 
+    /// A JSON body as `T`, read within `limit`; a malformed one is a 400 that says what is wrong,
+    /// an empty one is `empty` when the route allows it.
+    public static func decode<T: Decodable>(_ type: T.Type, of request: Request, limit: Int, empty: T? = nil) async throws(OIPError) -> T {
+        let body = try await body(of: request, limit: limit)
+        if body.readableBytes == 0, let empty { return empty }
+        do { return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView)) } catch {
+            throw .badRequest("malformed \(T.self): \(OIPCodec.describe(error))")
+        }
+    }
+
     /// Reads and decodes `POST .../infer`: JSON, or binary tensors after
     /// `Inference-Header-Content-Length` bytes of JSON. Returns the request and its size in bytes.
     public static func inferRequest(_ request: Request, limit: Int) async throws(OIPError) -> (OIPCodec.DecodedRequest, Int) {
@@ -55,12 +65,12 @@ public enum OIPHTTP {
 
     /// The answer to an infer request, binary when the request asked for binary outputs; the
     /// request's `traceparent` is echoed.
-    public static func inferResponse(model: String, request: Request, decoded: OIPCodec.DecodedRequest,
+    public static func inferResponse(model: String, version: String = "1", request: Request, decoded: OIPCodec.DecodedRequest,
                                      outputs: [WireTensor], parameters: Parameters?) -> Response {
         let binary = decoded.request.parameters?["binary_data_output"]?.bool == true
             || decoded.request.outputs?.contains { $0.parameters?["binary_data"]?.bool == true } == true
         let encoded = OIPCodec.encodeResponse(
-            InferenceResponse(modelName: model, modelVersion: "1", id: decoded.request.id, parameters: parameters, outputs: []),
+            InferenceResponse(modelName: model, modelVersion: version, id: decoded.request.id, parameters: parameters, outputs: []),
             outputs: outputs, binary: binary)
         var headers: HTTPFields = [.contentType: binary ? "application/octet-stream" : "application/json"]
         if let h = encoded.headerLength { headers[Self.headerLength] = String(h) }

@@ -43,12 +43,15 @@ public struct TaskMetadata: Codable, Sendable, Equatable {
         public var emulatedWait: Double?
         /// What the node ran: "end-mobilenet", "cloud-wrn.head", "cloud-wrn.tail", "relay".
         public var ran: String?
+        /// The version of the model that ran (the node's repository numbers them), so a task's
+        /// answer says which version gave it while versions roll out.
+        public var version: String?
 
         /// Seconds the node held the task in its executor: compute plus emulated slowdown.
         public var busy: Double { (compute ?? 0) + (emulatedWait ?? 0) }
 
         public init(node: String, role: String, received: Double, answered: Double? = nil, compute: Double? = nil,
-                    emulatedWait: Double? = nil, ran: String? = nil) {
+                    emulatedWait: Double? = nil, ran: String? = nil, version: String? = nil) {
             self.node = node
             self.role = role
             self.received = received
@@ -56,6 +59,7 @@ public struct TaskMetadata: Codable, Sendable, Equatable {
             self.compute = compute
             self.emulatedWait = emulatedWait
             self.ran = ran
+            self.version = version
         }
     }
 

@@ -8,7 +8,9 @@ import X509
 /// a fresh machine with TLS on.
 public enum ClusterPKI {
     /// Who needs a certificate: every node, and the coordinator (`hddnn run`).
-    public static func processes(_ topology: Topology) -> [String] { topology.nodes.map(\.name) + ["coordinator"] }
+    public static func processes(_ topology: Topology) -> [String] {
+        topology.nodes.filter { $0.foreign == nil }.map(\.name) + ["coordinator"]
+    }
 
     /// The identity `process` gets under `tls`.
     public static func identity(of process: String, in topology: Topology, tls: TLSSettings, also extra: [NodeSpec] = []) throws -> NodeIdentity {

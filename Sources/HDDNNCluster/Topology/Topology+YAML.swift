@@ -59,16 +59,32 @@ extension Topology {
             guard let trust = Trust(rawValue: trustText) else {
                 throw .invalidField(field: "\(f).trust", reason: "must be dependable or undependable")
             }
-            let port = try YAMLField.positiveInt(map["port"], field: "\(f).port")
+            var foreign: ForeignServer?
+            if let raw = map["oip"] {
+                let oip = try YAMLField.mapping(raw, field: "\(f).oip")
+                foreign = ForeignServer(url: try YAMLField.string(oip["url"], field: "\(f).oip.url"),
+                                        model: try YAMLField.string(oip["model"], field: "\(f).oip.model"),
+                                        version: try oip["version"].map { v throws(TopologyError) in "\(v)" })
+            }
+            var address: (host: String, port: Int)?
+            if let foreign { address = try ForeignServer.address(of: foreign.url, field: "\(f).oip.url") }
+            let port: Int
+            if let address { port = address.port } else { port = try YAMLField.positiveInt(map["port"], field: "\(f).port") }
+            let host: String
+            if let address { host = address.host } else {
+                host = try map["host"].map { v throws(TopologyError) in try YAMLField.string(v, field: "\(f).host") } ?? defaults.host
+            }
             guard port < 65536 else { throw .invalidField(field: "\(f).port", reason: "must be below 65536") }
-            nodes.append(NodeSpec(
+            var spec = NodeSpec(
                 name: name, role: role, trust: trust,
                 model: hierarchy || map["model"] != nil ? try YAMLField.string(map["model"], field: "\(f).model") : "",
-                host: try map["host"].map { v throws(TopologyError) in try YAMLField.string(v, field: "\(f).host") } ?? defaults.host,
+                host: host,
                 port: port,
                 threads: try map["threads"].map { v throws(TopologyError) in try YAMLField.positiveInt(v, field: "\(f).threads") } ?? defaults.threads,
                 slowdown: try map["slowdown"].map { v throws(TopologyError) in try YAMLField.slowdown(v, field: "\(f).slowdown") } ?? defaults.slowdown,
-                splitAt: try map["split_at"].map { v throws(TopologyError) in try YAMLField.string(v, field: "\(f).split_at") }))
+                splitAt: try map["split_at"].map { v throws(TopologyError) in try YAMLField.string(v, field: "\(f).split_at") })
+            spec.foreign = foreign
+            nodes.append(spec)
         }
 
         var links: [LinkSpec] = []

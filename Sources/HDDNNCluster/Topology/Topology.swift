@@ -55,6 +55,12 @@ public struct Topology: Sendable {
             throw .invalidField(field: "nodes.\(n.name).trust",
                                 reason: "end devices hold the raw data and must be dependable (paper §3.5)")
         }
+        for n in nodes where n.foreign != nil {
+            guard n.trust == .undependable, n.role != .end else {
+                throw .invalidField(field: "nodes.\(n.name).oip",
+                                    reason: "a foreign OIP server proves no identity, so it must be an undependable edge or cloud node and gets only feature maps")
+            }
+        }
         self.nodes = nodes
         self.links = links
         self.defaults = defaults
@@ -88,6 +94,7 @@ public struct Topology: Sendable {
     /// (`TLSIdentity.host`), which the client resolves to `node.host` itself, so the handshake
     /// proves the peer is that node with that role and trust.
     public func baseURL(_ node: NodeSpec) -> String {
+        if let foreign = node.foreign { return foreign.url }
         guard let tls else { return "http://\(node.host):\(node.port)" }
         return "https://\(TLSIdentity.host(of: node, tls: tls)):\(node.port)"
     }
@@ -114,6 +121,10 @@ public struct NodeSpec: Sendable, Equatable {
     /// The role its certificate names, when it is not a node of the hierarchy (the holistic
     /// catalogue is addressed like a node but is not one).
     public var identityRole: NodeIdentity.Role?
+    /// Set when the tier is an OIP server this project did not write (`oip:` in the topology);
+    /// `model` is then the whole model whose head our dependable nodes run and whose card says
+    /// what the tier answers.
+    public var foreign: ForeignServer?
 
     public init(name: String, role: NodeRole, trust: Trust, model: String, host: String = "127.0.0.1",
                 port: Int, threads: Int = 1, slowdown: Double = 1, splitAt: String? = nil) {

@@ -16,6 +16,7 @@ public final class Catalog: Sendable {
     struct State {
         var nodes: [String: ServiceNodeInfo] = [:]
         var table: FusionTable?
+        var expected: [String]?
     }
 
     public init(config: HolisticConfig, table: FusionTable? = nil, logger: Logger = Logger(label: "hddnn.catalog")) {
@@ -48,8 +49,13 @@ public final class Catalog: Sendable {
     public var table: FusionTable? { state.withLock { $0.table } }
     public func setTable(_ table: FusionTable?) { state.withLock { $0.table = table } }
 
-    /// Whether every node of the deployment has registered.
-    public var isComplete: Bool { state.withLock { s in config.topology.nodes.allSatisfy { s.nodes[$0.name] != nil } } }
+    /// Whether every node expected has registered (all of the deployment's unless `expect` says).
+    public var isComplete: Bool {
+        state.withLock { s in (s.expected ?? config.topology.nodes.map(\.name)).allSatisfy { s.nodes[$0] != nil } }
+    }
+
+    /// The nodes readiness waits for, when some of the deployment's are not started.
+    public func expect(_ names: [String]) { state.withLock { $0.expected = names } }
 
     public var planner: Planner {
         Planner(placer: Placer(topology: config.topology, nodes: nodes), table: table)

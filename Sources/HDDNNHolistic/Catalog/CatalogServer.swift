@@ -78,8 +78,5 @@ public struct CatalogServer: Sendable {
 }
 
 private func decode<T: Decodable>(_ request: Request) async throws(OIPError) -> T {
-    let body = try await OIPHTTP.body(of: request, limit: 16 << 20)
-    do { return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView)) } catch {
-        throw .badRequest("malformed \(T.self): \(OIPCodec.describe(error))")
-    }
+    try await OIPHTTP.decode(T.self, of: request, limit: 16 << 20)
 }

@@ -138,6 +138,13 @@ public struct HoldingSpec: Sendable, Equatable, Codable {
         HoldingDescription(source: source, part: "", view: view, columns: tableColumns, records: [:]).serves(s)
     }
 
+    /// The file or folder the holding names that is not there (nil when all is), so a local
+    /// deployment can start without that node and say what would bring it in.
+    public var missing: String? {
+        for path in [file, directory].compactMap({ $0 }) where !FileManager.default.fileExists(atPath: path) { return path }
+        return nil
+    }
+
     /// A table's column names, from its header line (the key column left out).
     var tableColumns: [String]? {
         guard let file, let handle = FileHandle(forReadingAtPath: file) else { return nil }

@@ -44,7 +44,7 @@ public struct ServiceNodeServer: Sendable {
                 name: card.name, versions: ["1"], platform: "hddnn_onnx", inputs: inputs,
                 outputs: [.init(name: card.output.name, datatype: "FP32", shape: [-1, card.output.labels.count])]))
         }
-        kit.infer(router, "/v2/models/:model/infer") { model, request, traceparent, caller throws(OIPError) in
+        kit.infer(router, "/v2/models/:model/infer") { model, _, request, traceparent, caller throws(OIPError) in
             try await node.infer(model: model, request: request, traceparent: traceparent, caller: caller)
         }
         return router

@@ -131,7 +131,9 @@ public final class JobRunner: Sendable {
         var infos: [String: NodeInfo] = [:]
         for name in required {
             let spec = try node(name)
-            do { infos[name] = try await client.get(NodeInfo.self, node: spec, path: "/hddnn/v1/node") } catch {
+            do { infos[name] = try await client.describe(spec) } catch {
+                // 409: the node answers, but serves a model without a card; its message says what to add.
+                if case .rejected(_, 409, let message) = error { throw .invalid(message) }
                 throw .nodeUnreachable(node: name, url: topology.baseURL(spec), reason: "\(error)")
             }
         }
@@ -143,7 +145,7 @@ public final class JobRunner: Sendable {
         }
         for name in optional {
             guard let spec = try? topology.node(name),
-                  let info = try? await client.get(NodeInfo.self, node: spec, path: "/hddnn/v1/node", timeout: 2) else {
+                  let info = try? await client.describe(spec, timeout: 2) else {
                 logger.notice("upper node not answering; tasks will not be routed to it", metadata: ["node": "\(name)"])
                 continue
             }

@@ -11,19 +11,19 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time a model: ms per image (median, min, p90), GFLOP/s and peak memory.",
         discussion: """
-            Feeds random inputs (seeded) of the given batch size, runs --warmup
-            untimed runs, then --runs timed ones. GFLOP/s counts 2 FLOPs per
-            multiply-accumulate of the model's convolutions and matrix products
-            (as `hddnn inspect` reports them). Peak RSS is the process's
+            Feeds random inputs (seeded) of the given batch size, runs --warmup \
+            untimed runs, then --runs timed ones. GFLOP/s counts 2 FLOPs per \
+            multiply-accumulate of the model's convolutions and matrix products \
+            (as `hddnn inspect` reports them). Peak RSS is the process's \
             high-water mark, model loading included.
 
-            With --profile, time is broken down by operator kind and by node, from
-            an extra observed run per timed run. Observed runs keep the batch whole
-            (no split across threads), and a chain of depthwise and pointwise
+            With --profile, time is broken down by operator kind and by node, from \
+            an extra observed run per timed run. Observed runs keep the batch whole \
+            (no split across threads), and a chain of depthwise and pointwise \
             convolutions shows as one SeparableChain node.
 
-            For comparisons, run the other engine in the same command and
-            environment (see bench/compare-ort); --no-winograd and
+            For comparisons, run the other engine in the same command and \
+            environment (see bench/compare-ort); --no-winograd and \
             --no-batch-split compare the engine's own choices.
             """)
 

@@ -20,7 +20,7 @@ struct Chaos: AsyncParsableCommand {
             command exits 1 when any run breaks that, and lists what broke.
 
               hddnn chaos --runs 10 --seed 1
-              hddnn chaos --runs 300 --seed 7 --json docs/chaos/chaos.json      # bench/chaos
+              hddnn chaos --runs 300 --seed 7 --json docs/chaos/chaos.json  # bench/
             """)
 
     @Option(help: "Jobs to run.")

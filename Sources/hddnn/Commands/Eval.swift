@@ -7,10 +7,10 @@ struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure a model's accuracy and speed on a data set's test split.",
         discussion: """
-            The model's card (NAME.card.json beside NAME.onnx) says what the model takes and at
-            which level it answers. Accuracy is top-1 at that level; a fine model is also scored
-            at the coarse level, its answers mapped through the taxonomy. Coarse accuracy is also
-            given macro-averaged over the coarse classes, which are unbalanced. Without --limit the
+            The model's card (NAME.card.json beside NAME.onnx) says what the model takes and at \
+            which level it answers. Accuracy is top-1 at that level; a fine model is also scored \
+            at the coarse level, its answers mapped through the taxonomy. Coarse accuracy is also \
+            given macro-averaged over the coarse classes, which are unbalanced. Without --limit the \
             figures are set beside the ones the card recorded at training time.
             Examples:
               hddnn eval --model models/edge-resnet.onnx --threads 2

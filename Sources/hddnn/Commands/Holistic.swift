@@ -43,6 +43,9 @@ struct DeploymentOptions: ParsableArguments {
             if ProcessInfo.processInfo.environment["HDDNN_VERBOSE"] != nil { FileHandle.standardError.write(Data((message + "\n").utf8)) }
         }
         SignalGuard.shared.protect(deployment.cluster)
+        for (node, missing) in deployment.leftOut {
+            FileHandle.standardError.write(Data("left out \(node): its data \(missing) is not on this machine (`make holistic-data` writes the ACTG 175 party files)\n".utf8))
+        }
         return deployment
     }
 }

@@ -8,7 +8,7 @@ struct Infer: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a model on .npy inputs and write its first output as .npy.",
         discussion: """
-            Inputs are NumPy .npy files in C order: float32 (np.float32) or int64. A model with one
+            Inputs are NumPy .npy files in C order: float32 (np.float32) or int64. A model with one \
             input takes `--input x.npy`; with several, name each: `--input image=x.npy --input mask=m.npy`.
             Example:
               python3 -c "import numpy as np; np.save('x.npy', np.random.rand(8,3,32,32).astype(np.float32))"

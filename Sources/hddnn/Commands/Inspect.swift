@@ -7,8 +7,8 @@ struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a model's inputs, outputs, operators, parameters and MACs per sample.",
         discussion: """
-            MACs (multiply-accumulates) per sample are counted by tracing one batch-1 run, so they
-            are exact for the shapes the model declares (symbolic dimensions taken as 1).
+            MACs (multiply-accumulates) per sample are counted by tracing one batch-1 run, so they \
+            are exact for the shapes the model declares (symbolic dimensions taken as 1). \
             `hddnn inspect --operators` lists the operators the engine supports.
             """)
 

@@ -7,9 +7,9 @@ struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the models in a folder with their cards' key facts.",
         discussion: """
-            Reads every NAME.card.json next to a NAME.onnx (default folder: models/) and prints what
-            each model takes and gives: label level and count, accuracy on its test split, parameters
-            and MACs per image. With --check, each card is also validated against its ONNX file
+            Reads every NAME.card.json next to a NAME.onnx (default folder: models/) and prints what \
+            each model takes and gives: label level and count, accuracy on its test split, parameters \
+            and MACs per image. With --check, each card is also validated against its ONNX file \
             (input and output names, shapes, label count), as loading a model for serving does.
             """)
 

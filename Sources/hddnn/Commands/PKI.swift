@@ -22,7 +22,7 @@ struct PKI: ParsableCommand {
             (tokens-key.pem, mode 600; `hddnn token issue` signs with it) and its public half \
             (tokens.pem), with which nodes verify the bearer tokens of clients without a certificate.
 
-              hddnn pki init                                # .hddnn/pki/ca.pem, ca-key.pem, tokens*.pem
+              hddnn pki init                                # CA and token keys
               hddnn pki issue --config configs/local.yaml   # every node + coordinator
               hddnn pki issue --config configs/local.yaml --node edge-1 --days 1
               hddnn pki show .hddnn/pki/edge-1.pem          # identity, trusted or not

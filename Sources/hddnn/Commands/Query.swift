@@ -21,7 +21,8 @@ struct QueryCommand: AsyncParsableCommand {
             The best fusion predicted to answer 100 images within 250 ms:
               hddnn query --start --records 0-99 --deadline 250ms
             Against a running catalogue (hddnn holistic catalog --start), over TLS with a token:
-              TOKEN=$(hddnn token issue --subject me --scope query:fashion-mnist-image --audience catalog)
+              TOKEN=$(hddnn token issue --subject me \\
+                      --scope query:fashion-mnist-image --audience catalog)
               hddnn query --records 7 --json --token "$TOKEN"
             """)
 

@@ -20,7 +20,9 @@ struct Serve: AsyncParsableCommand {
             Call it with any OIP v2 client (Triton's tritonclient.http, KServe's), e.g.
               curl localhost:8000/v2/health/ready
               curl localhost:8000/v2/models/edge-resnet
-            Prometheus metrics are at /metrics, the node's benchmark at /hddnn/v1/node.
+            Prometheus metrics are at /metrics, the node's benchmark at /hddnn/v1/node. Models \
+            in the node's folder (NAME/<v>/model.onnx, or NAME.onnx as version 1) load and unload \
+            at run time with POST /v2/repository/models/NAME/load and /unload (admin tokens).
             """)
 
     @Option(help: "Topology file (YAML).")
@@ -29,7 +31,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "This node's name in the topology.")
     var node: String?
 
-    @Option(help: "Standalone: the ONNX model to serve (a model card must sit beside it).")
+    @Option(help: "Standalone: the ONNX model to serve (with NAME.card.json beside it; without one it is served as a plain OIP model).")
     var model: String?
 
     @Option(help: "Standalone: this node's role (end, edge, cloud).")

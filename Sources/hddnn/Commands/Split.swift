@@ -7,10 +7,10 @@ struct Split: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Split a model at a named tensor into a head and a tail ONNX file.",
         discussion: """
-            The head computes the named tensor from the model's inputs; the tail computes the
-            model's outputs from that tensor. HDDNN's split (its "encryption module", eq. 12-16)
-            runs the head on a dependable node so only feature maps travel. The cut must be a
-            single tensor: no skip connection may cross it and the tail may not read a raw input.
+            The head computes the named tensor from the model's inputs; the tail computes the \
+            model's outputs from that tensor. HDDNN's split (its "encryption module", eq. 12-16) \
+            runs the head on a dependable node so only feature maps travel. The cut must be a \
+            single tensor: no skip connection may cross it and the tail may not read a raw input. \
             List candidate tensors with `hddnn inspect MODEL.onnx --tensors`.
             """)
 
