@@ -1,5 +1,7 @@
 import Foundation
 import HDDNNCluster
+import HDDNNData
+import HDDNNRuntime
 import HDDNNScheduling
 
 /// Real node processes on loopback for the integration tests, one cluster per topology, started
@@ -40,6 +42,18 @@ enum ClusterFixture {
                                    logDirectory: dir.appendingPathComponent("logs"))
         try await cluster.start(timeout: 180)
         return cluster
+    }
+
+    /// The labels `model` (a file of models/) gives on our engine for the first `images` test
+    /// images, fed as a node sees them: UINT8 pixels scaled back by 1/255.
+    static func wholeModelLabels(_ model: String, images: Int) throws -> [Int] {
+        let carded = try CardedModel.load(onnx: URL(fileURLWithPath: models + "/" + model))
+        let reader = try FashionMNIST.open(directory: data)
+        guard let batch = try reader.next(maxCount: images), batch.count == images else { throw JobError.data("fewer than \(images) test images") }
+        let pixels = batch.images.floats.map { Float(UInt8(($0 * 255).rounded())) / 255 }
+        let logits = try carded.session.run([carded.card.input.name: Tensor(shape: batch.images.shape, floats: pixels)])[carded.card.output.name]!
+        let width = carded.card.output.labels.count
+        return (0..<images).map { r in (0..<width).max { logits.floats[r * width + $0] < logits.floats[r * width + $1] }! }
     }
 
     static func journal(_ name: String) throws -> Journal {

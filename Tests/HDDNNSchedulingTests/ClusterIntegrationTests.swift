@@ -46,13 +46,7 @@ import Testing
         let journal = try ClusterFixture.journal("split")
         let report = try await ClusterFixture.run(cluster, JobConfiguration(scheme: .endCloud, images: Self.images, batch: 50,
                                                                             dataDirectory: ClusterFixture.data), journal: journal)
-        let model = try CardedModel.load(onnx: URL(fileURLWithPath: ClusterFixture.models + "/cloud-wrn.onnx"))
-        let reader = try FashionMNIST.open(directory: ClusterFixture.data)
-        let batch = try #require(try reader.next(maxCount: Self.images))
-        // The node sees UINT8 pixels scaled back by 1/255: feed the model exactly that.
-        let pixels = batch.images.floats.map { Float(UInt8(($0 * 255).rounded())) / 255 }
-        let logits = try model.session.run(["input": Tensor(shape: batch.images.shape, floats: pixels)])["logits"]!
-        let expected = (0..<Self.images).map { r in (0..<10).max { logits.floats[r * 10 + $0] < logits.floats[r * 10 + $1] }! }
+        let expected = try ClusterFixture.wholeModelLabels("cloud-wrn.onnx", images: Self.images)
         let got = try journal.tasks(job: report.jobID).flatMap { $0.fine ?? [] }
         #expect(got == expected)
     }

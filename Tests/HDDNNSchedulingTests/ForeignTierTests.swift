@@ -137,12 +137,7 @@ import Testing
         #expect(report.fineShare == 1 && (report.fineAccuracy ?? 0) > 0.85, "fine accuracy \(report.fineAccuracy ?? 0)")
 
         // The labels our engine gives for the whole model on the same pixels.
-        let model = try CardedModel.load(onnx: URL(fileURLWithPath: Self.wholeModel))
-        let reader = try FashionMNIST.open(directory: ClusterFixture.data)
-        let batch = try #require(try reader.next(maxCount: Self.images))
-        let pixels = batch.images.floats.map { Float(UInt8(($0 * 255).rounded())) / 255 }
-        let logits = try model.session.run(["input": Tensor(shape: batch.images.shape, floats: pixels)])["logits"]!
-        let expected = (0..<Self.images).map { r in (0..<10).max { logits.floats[r * 10 + $0] < logits.floats[r * 10 + $1] }! }
+        let expected = try ClusterFixture.wholeModelLabels("cloud-wrn.onnx", images: Self.images)
         let got = try journal.tasks(job: report.jobID).flatMap { $0.fine ?? [] }
         #expect(got == expected, "\(zip(got, expected).filter { $0 != $1 }.count) of \(Self.images) fine labels differ")
 
