@@ -18,10 +18,13 @@ public struct PeerVerifier: Sendable {
 
     public let root: Certificate
     public let trustDomain: String
+    /// Certificates revoked before they expire (by serial number), checked after the chain.
+    public let revocations: RevocationList?
 
-    public init(root: Certificate, trustDomain: String) {
+    public init(root: Certificate, trustDomain: String, revocations: RevocationList? = nil) {
         self.root = root
         self.trustDomain = trustDomain
+        self.revocations = revocations
     }
 
     /// The identity `chain` (leaf first) proves now.
@@ -37,6 +40,8 @@ public struct PeerVerifier: Sendable {
         case .couldNotValidate(let failures):
             throw .untrusted(failures.map { "\($0.policyFailureReason)" }.first ?? "no chain to the project's CA")
         }
+        let serial = RevocationList.serial(leaf.serialNumber.bytes)
+        if let revocations, revocations.isRevoked(serial: serial) { throw .revoked(serial: serial) }
         let identity: NodeIdentity
         do { identity = try NodeIdentity(certificate: leaf) } catch { throw .identity(error) }
         guard identity.trustDomain == trustDomain else {
@@ -69,12 +74,14 @@ public enum PeerError: Error, Sendable, Equatable, CustomStringConvertible {
     case noCertificate
     case untrusted(String)
     case identity(IdentityError)
+    case revoked(serial: String)
 
     public var description: String {
         switch self {
         case .noCertificate: "the peer presented no certificate; every hop needs a node certificate from `hddnn pki issue`"
         case .untrusted(let why): "the peer's certificate is not trusted: \(why)"
         case .identity(let e): "the peer's certificate names no usable identity: \(e)"
+        case .revoked(let serial): "the peer's certificate \(serial) was revoked (\(RevocationList.fileName)); issue it a new one with `hddnn pki issue`"
         }
     }
 }

@@ -7,7 +7,7 @@ import JWTKit
 /// `kid` exactly the project key's, so `alg: none`, HS256 keyed with the public key and tokens
 /// of other keys never reach a signature check), signature (jwt-kit, ES256), issuer (the trust
 /// domain), audience (this node, or the whole trust domain), then validity (`nbf` and `exp`
-/// against the clock given, with `leeway` for clock skew between machines).
+/// against the clock given, with `leeway` for clock skew between machines), then the deny list.
 public struct TokenVerifier: Sendable {
     public let publicKey: P256.Signing.PublicKey
     public let trustDomain: String
@@ -15,11 +15,15 @@ public struct TokenVerifier: Sendable {
     public let audience: String
     public let leeway: TimeInterval
     public let keyID: String
+    /// Tokens revoked before they expire, checked last.
+    public let revocations: RevocationList?
 
     /// Longer is refused before any parsing: a token is a few hundred bytes.
     public static let maxBytes = 4096
 
-    public init(publicKey: P256.Signing.PublicKey, trustDomain: String, audience: String, leeway: TimeInterval = 30) {
+    public init(publicKey: P256.Signing.PublicKey, trustDomain: String, audience: String, leeway: TimeInterval = 30,
+                revocations: RevocationList? = nil) {
+        self.revocations = revocations
         self.publicKey = publicKey
         self.trustDomain = trustDomain
         self.audience = audience
@@ -28,13 +32,14 @@ public struct TokenVerifier: Sendable {
     }
 
     /// The verifier of `tokens.pem` (`TokenSigner.publicKeyFileName`).
-    public static func load(publicKey path: String, trustDomain: String, audience: String) throws(TrustError) -> TokenVerifier {
+    public static func load(publicKey path: String, trustDomain: String, audience: String,
+                            revocations: RevocationList? = nil) throws(TrustError) -> TokenVerifier {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadable(path, "no such file; `hddnn pki init` writes the token key's public half there")
         }
         do {
             let key = try P256.Signing.PublicKey(pemRepresentation: String(decoding: data, as: UTF8.self))
-            return TokenVerifier(publicKey: key, trustDomain: trustDomain, audience: audience)
+            return TokenVerifier(publicKey: key, trustDomain: trustDomain, audience: audience, revocations: revocations)
         } catch { throw .unreadable(path, "not a PEM P-256 public key (\(error))") }
     }
 
@@ -68,6 +73,7 @@ public struct TokenVerifier: Sendable {
         }
         guard now.addingTimeInterval(-leeway) < claims.exp.value else { throw .expired(at: claims.exp.value) }
         guard claims.nbf.value <= now.addingTimeInterval(leeway) else { throw .notYetValid(from: claims.nbf.value) }
+        if let revocations, revocations.isRevoked(token: claims.jti.value) { throw .revoked(id: claims.jti.value) }
         let scopes = Set(claims.scope.split(separator: " ").compactMap { Scope(String($0)) })
         return AccessToken(subject: claims.sub.value, scopes: scopes, audience: claims.aud.value, issuer: claims.iss.value,
                            notBefore: claims.nbf.value, expires: claims.exp.value, id: claims.jti.value)
@@ -96,6 +102,7 @@ public enum TokenError: Error, Sendable, Equatable, CustomStringConvertible {
     case wrongAudience(found: [String], expected: String)
     case expired(at: Date)
     case notYetValid(from: Date)
+    case revoked(id: String)
 
     public var description: String {
         switch self {
@@ -108,6 +115,7 @@ public enum TokenError: Error, Sendable, Equatable, CustomStringConvertible {
         case .wrongAudience(let found, let expected): "token is for \(found.joined(separator: ", ")), not for '\(expected)'; issue one with --audience \(expected)"
         case .expired(let at): "token expired at \(ISO8601DateFormatter().string(from: at)); get a new one with `hddnn token issue`"
         case .notYetValid(let from): "token is not valid before \(ISO8601DateFormatter().string(from: from))"
+        case .revoked(let id): "token \(id) was revoked; get a new one with `hddnn token issue`"
         }
     }
 }

@@ -138,6 +138,26 @@ import Testing
         #expect(try await call(http, "\(base)/v2/repository/models/edge-resnet/unload", token: admin, body: "{}").status == 200)
     }
 
+    /// A token revoked with `hddnn token revoke` is refused within a second or so, by a node
+    /// that was not restarted; other tokens are still served.
+    @Test func aRevokedTokenIsRefusedWithoutARestart() async throws {
+        let (_, pki, key, base) = try await Testbed.shared.get()
+        let issued = try ProcessRunner().run("token", "issue", "--dir", pki.path, "--subject", "bob", "--scope", "infer",
+                                             "--audience", "end-1", "--valid", "10m")
+        try #require(issued.status == 0, "\(issued.stderr)")
+        let token = issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let http = try client(pki)
+        defer { _ = http.shutdown() }
+        #expect(try await call(http, "\(base)/v2/models/end-mobilenet", token: token).status == 200)
+        let revoked = try ProcessRunner().run("token", "revoke", "--dir", pki.path, token)
+        #expect(revoked.status == 0 && revoked.stdout.contains("revoked token"), "\(revoked.stdout)\(revoked.stderr)")
+        try await Task.sleep(for: .milliseconds(1200))
+        let refused = try await call(http, "\(base)/v2/models/end-mobilenet", token: token)
+        #expect(refused.status == 401 && refused.body.contains("was revoked"), "\(refused.status) \(refused.body)")
+        let other = ForgedTokens(key: key, audience: "end-1")
+        #expect(try await call(http, "\(base)/v2/models/end-mobilenet", token: other.signed(other.claims())).status == 200)
+    }
+
     @Test func everyForgedOrStaleTokenIsRefusedAndTheNodeKeepsServing() async throws {
         let (_, pki, key, base) = try await Testbed.shared.get()
         let forged = ForgedTokens(key: key, audience: "end-1")

@@ -53,6 +53,11 @@ import Testing
             try save(try ca.issue(try id("coordinator", .coordinator, .dependable), now: Date().addingTimeInterval(-10 * 86_400), validity: 86_400), as: "expired")
             try save(try ca.issue(try id("coordinator", .coordinator, .dependable), now: Date().addingTimeInterval(10 * 86_400)), as: "not-yet")
             try save(try ca.issue(try id("coordinator", .coordinator, .dependable), clientAuth: false), as: "server-only")
+            // A good certificate whose key was stolen, revoked on the list beside the CA.
+            let stolen = try ca.issue(try id("coordinator", .coordinator, .dependable))
+            try save(stolen, as: "revoked")
+            try RevocationList.append("certificate", RevocationList.serial(stolen.certificate.serialNumber.bytes),
+                                      to: pki.appendingPathComponent(RevocationList.fileName).path, note: "test")
             let cluster = LocalCluster(topology: topology, configPath: path, executable: Repository.hddnn,
                                        logDirectory: dir.appendingPathComponent("logs"))
             try await cluster.start(timeout: 180)
@@ -95,7 +100,7 @@ import Testing
         #expect(try await ready(good, url).get() == 200)
         try await good.shutdown()
 
-        for attacker in [nil, "other-ca", "expired", "not-yet", "server-only"] as [String?] {
+        for attacker in [nil, "other-ca", "expired", "not-yet", "server-only", "revoked"] as [String?] {
             let http = try client(attacker, topology: cluster.topology, tls: tls)
             if case .success(let status) = await ready(http, url) {
                 Issue.record("\(attacker ?? "no certificate") got \(status) from a TLS node")

@@ -28,6 +28,23 @@ import Testing
         #expect(try await verifier.verify(wide).subject == "alice")
     }
 
+    /// The deny list: entries appended take effect on a verifier that is already running, other
+    /// tokens and comments are left alone, and a missing file denies nothing.
+    @Test func aRevokedTokenIsRefusedByARunningVerifier() async throws {
+        let dir = try Repository.workspace("revoked")
+        let list = RevocationList(path: dir.appendingPathComponent(RevocationList.fileName).path)
+        let verifier = TokenVerifier(publicKey: signer.publicKey, trustDomain: "hddnn.local", audience: "edge-1", revocations: list)
+        let kept = token(), gone = token()
+        let (keptText, goneText) = (try await signer.sign(kept), try await signer.sign(gone))
+        #expect(try await verifier.verify(goneText).id == gone.id, "no file: nothing is revoked")
+        try RevocationList.append("token", gone.id, to: list.path, note: "lost laptop")
+        try await Task.sleep(for: .milliseconds(1100))
+        await #expect(throws: TokenError.revoked(id: gone.id)) { _ = try await verifier.verify(goneText) }
+        #expect(try await verifier.verify(keptText).id == kept.id)
+        let parsed = RevocationList.parse("# certificate ab:cd\ncertificate AB:CD:EF  # stolen\ntoken t-1\nbogus line here\n")
+        #expect(parsed.serials == ["abcdef"] && parsed.tokens == ["t-1"])
+    }
+
     @Test func theSignerRefusesLongLivedAndEmptyTokens() async throws {
         await #expect(throws: TokenError.self) { try await signer.sign(token(lifetime: 2 * 86_400)) }
         await #expect(throws: TokenError.self) { try await signer.sign(token(scopes: [])) }

@@ -33,7 +33,10 @@ public struct NodeHTTPServer: Sendable {
             tokens = nil
             return
         }
-        do { tokens = try TokenVerifier.load(publicKey: tls.tokens, trustDomain: tls.trustDomain, audience: process) } catch {
+        do {
+            tokens = try TokenVerifier.load(publicKey: tls.tokens, trustDomain: tls.trustDomain, audience: process,
+                                            revocations: RevocationList(besideCA: tls.ca))
+        } catch {
             throw .missing(what: "the token key", path: tls.tokens, reason: "\(error)")
         }
     }
@@ -136,7 +139,7 @@ public struct NodeHTTPServer: Sendable {
                     await identity.verifyCaller(certificates, logger: logger) { _ in metrics.handshakeRefused() }
                 }))
         } else {
-            logger.warning("plain HTTP: the topology says `tls: off`, so callers are not authenticated and traffic is not encrypted")
+            logger.warning("plain HTTP (the topology says `tls: off`, or this is a standalone `hddnn serve --model`): callers are not authenticated and traffic is not encrypted")
             server = .http1()
         }
         return Application(

@@ -289,23 +289,23 @@ public final class NodeService: Sendable {
                 throw .badRequest("model '\(served.name)' has input '\(card.input.name)', the request names '\(input.name)'")
             }
             if case .int64 = input.payload { throw .badRequest("input '\(input.name)' must be FP32 or UINT8, got INT64") }
-            return (served.session, card.input.name, try modelInput(input, for: card), served.name)
+            return (served.session, card.input.name, try modelInput(input, for: card, version: served.version), served.name)
         }
     }
 
     /// A raw input as `card`'s model takes it: UINT8 pixels scaled into the card's value range,
     /// then adapted to its sample shape (padding, channel copies, normalisation). Adapters are
-    /// cached by model and sample shape.
-    private func modelInput(_ input: WireTensor, for card: ModelCard) throws(OIPError) -> Tensor {
-        let source = Array(input.shape.dropFirst())
+    /// cached by model, version (a new version's card may say otherwise) and sample shape.
+    private func modelInput(_ input: WireTensor, for card: ModelCard, version: String) throws(OIPError) -> Tensor {
+        let source = Array(input.shape.dropFirst()), key = "\(card.name)/\(version)"
         let adapter: InputAdapter
-        if let cached = state.withLock({ $0.adapters[card.name]?[source] }) {
+        if let cached = state.withLock({ $0.adapters[key]?[source] }) {
             adapter = cached
         } else {
             do { adapter = try InputAdapter(source: source, card: card) } catch {
                 throw .badRequest("input '\(input.name)' shape \(input.shape) does not fit model '\(card.name)' (takes \(card.input.shape)): \(error)")
             }
-            state.withLock { $0.adapters[card.name, default: [:]][source] = adapter }
+            state.withLock { $0.adapters[key, default: [:]][source] = adapter }
         }
         return adapter.apply(input.tensor(valueRange: card.input.pixelRange))
     }
@@ -424,8 +424,10 @@ public final class NodeService: Sendable {
             timeout = min(timeout, deadline - TaskMetadata.now())
             guard timeout > 0 else { throw .timedOut("task \(metadata.taskID) passed its deadline at '\(spec.name)'") }
         }
+        let head = state.withLock { $0.heads[target] }
         return try await forwarder.forward(
-            tensor, model: target, to: next, head: state.withLock { $0.heads[target] }, prepare: { raw, card throws(OIPError) in try self.modelInput(raw, for: card) },
+            tensor, model: target, to: next, head: head,
+            prepare: { raw, card throws(OIPError) in try self.modelInput(raw, for: card, version: head?.version ?? "1") },
             metadata: metadata, hop: TaskMetadata.Hop(node: spec.name, role: spec.role.rawValue, received: received, ran: "relay"),
             timeout: timeout, traceparent: traceparent)
     }

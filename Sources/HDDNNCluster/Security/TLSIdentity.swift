@@ -40,7 +40,7 @@ public struct TLSIdentity: Sendable {
         } catch {
             throw .missing(what: "the certificate of '\(process)'", path: settings.certificate(of: process), reason: "\(error)")
         }
-        verifier = PeerVerifier(root: root, trustDomain: settings.trustDomain)
+        verifier = PeerVerifier(root: root, trustDomain: settings.trustDomain, revocations: RevocationList(besideCA: settings.ca))
     }
 
     /// The identity `node` must prove, from the topology's own description of it.

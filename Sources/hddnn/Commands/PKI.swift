@@ -27,7 +27,7 @@ struct PKI: ParsableCommand {
               hddnn pki issue --config configs/local.yaml --node edge-1 --days 1
               hddnn pki show .hddnn/pki/edge-1.pem          # identity, trusted or not
             """,
-        subcommands: [Init.self, Issue.self, Show.self])
+        subcommands: [Init.self, Issue.self, Show.self, Revoke.self])
 
     struct Folder: ParsableArguments {
         @Option(name: .customLong("dir"), help: "Folder of the CA and the certificates (default: .hddnn/pki, or what the topology's `tls` names).")
@@ -140,6 +140,30 @@ struct PKI: ParsableCommand {
                 print("trusted:  no: \(error)")
                 throw ExitCode(1)
             }
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a node certificate before it expires (a stolen key).",
+            discussion: """
+                Appends the certificate's serial number to revoked.txt beside the CA. Every node \
+                re-reads that file within a second of a change and refuses the certificate at the \
+                handshake when its holder calls. Copy the file to the nodes' machines, then issue \
+                the node a new key and certificate with `hddnn pki issue --config T.yaml --node NAME`.
+                """)
+
+        @OptionGroup var folder: Folder
+
+        @Argument(help: "The PEM certificate to revoke.")
+        var certificate: String
+
+        func run() throws {
+            let cert = try PEMFiles.certificate(at: certificate)
+            let serial = RevocationList.serial(cert.serialNumber.bytes)
+            let list = folder.url.appendingPathComponent(RevocationList.fileName).path
+            try RevocationList.append("certificate", serial, to: list, note: "\(cert.uriNames.first ?? "\(cert.subject)"), revoked \(ISO8601DateFormatter().string(from: Date()))")
+            print("revoked certificate \(serial) (\(cert.uriNames.first ?? "\(cert.subject)")) in \(list)")
         }
     }
 }

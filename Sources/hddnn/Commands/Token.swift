@@ -20,7 +20,7 @@ struct TokenCommand: AsyncParsableCommand {
                    https://localhost:19105/v2/models/edge-resnet
               hddnn token show "$TOKEN"
             """,
-        subcommands: [Issue.self, Show.self])
+        subcommands: [Issue.self, Show.self, Revoke.self])
 
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Sign a token and print it on standard output.")
@@ -98,6 +98,41 @@ struct TokenCommand: AsyncParsableCommand {
                 print("refused:  \(error)")
                 throw ExitCode(1)
             }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a token before it expires.",
+            discussion: """
+                Appends the token's id (its jti, also in every access-log line) to revoked.txt \
+                beside the CA; nodes re-read the file within a second of a change and refuse the \
+                token from then on. Give the token itself, or its id.
+                """)
+
+        @Option(name: .customLong("dir"), help: "Folder of the CA and tokens.pem (default: .hddnn/pki).")
+        var dir: String = ".hddnn/pki"
+
+        @Argument(help: "The token, or its id (jti).")
+        var token: String
+
+        func run() async throws {
+            let folder = URL(fileURLWithPath: dir)
+            var id = token, subject = "?"
+            let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+            if parts.count == 3 {
+                // Listing an id grants nothing, so the token's claims are read without verifying it.
+                var payload = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+                payload += String(repeating: "=", count: (4 - payload.count % 4) % 4)
+                guard let data = Data(base64Encoded: payload),
+                      let claims = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let jti = claims["jti"] as? String else {
+                    throw ValidationError("the token carries no id (jti) to revoke")
+                }
+                (id, subject) = (jti, claims["sub"] as? String ?? "?")
+            }
+            let list = folder.appendingPathComponent(RevocationList.fileName).path
+            try RevocationList.append("token", id, to: list, note: "subject \(subject), revoked \(ISO8601DateFormatter().string(from: Date()))")
+            print("revoked token \(id) in \(list)")
         }
     }
 }
