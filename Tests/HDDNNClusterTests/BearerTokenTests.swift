@@ -71,14 +71,19 @@ import Testing
                 response.headers.first(name: "WWW-Authenticate"))
     }
 
+    /// An `infer` token for end-1 from `hddnn token issue`, as a user gets one.
+    static func issue(subject: String, pki: URL) throws -> String {
+        let issued = try ProcessRunner().run("token", "issue", "--dir", pki.path, "--subject", subject, "--scope", "infer",
+                                             "--audience", "end-1", "--valid", "10m")
+        try #require(issued.status == 0, "\(issued.stderr)")
+        return issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     static let inferBody = #"{"inputs":[{"name":"input","shape":[1,1,28,28],"datatype":"FP32","data":[\#(Array(repeating: "0.5", count: 784).joined(separator: ","))]}]}"#
 
     @Test func aTokenFromTheCLIIsServedWithinItsScopesAndTheAccessLogNamesItsSubject() async throws {
         let (cluster, pki, _, base) = try await Testbed.shared.get()
-        let issued = try ProcessRunner().run("token", "issue", "--dir", pki.path, "--subject", "alice", "--scope", "infer",
-                                             "--audience", "end-1", "--valid", "10m")
-        try #require(issued.status == 0, "\(issued.stderr)")
-        let token = issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try Self.issue(subject: "alice", pki: pki)
         let http = try client(pki)
         defer { _ = http.shutdown() }
         #expect(try await call(http, "\(base)/v2/models/end-mobilenet", token: token).status == 200)
@@ -142,10 +147,7 @@ import Testing
     /// that was not restarted; other tokens are still served.
     @Test func aRevokedTokenIsRefusedWithoutARestart() async throws {
         let (_, pki, key, base) = try await Testbed.shared.get()
-        let issued = try ProcessRunner().run("token", "issue", "--dir", pki.path, "--subject", "bob", "--scope", "infer",
-                                             "--audience", "end-1", "--valid", "10m")
-        try #require(issued.status == 0, "\(issued.stderr)")
-        let token = issued.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = try Self.issue(subject: "bob", pki: pki)
         let http = try client(pki)
         defer { _ = http.shutdown() }
         #expect(try await call(http, "\(base)/v2/models/end-mobilenet", token: token).status == 200)
