@@ -32,7 +32,18 @@ deps:
 build:
 	swift build $(SWIFT_FLAGS) --product hddnn
 
+# Python lives only in local venvs, made with uv (seconds per venv where pip took minutes; CI
+# makes three of them from a fresh clone). uv itself comes from PyPI into a bootstrap venv.
+UV := .hddnn/uv/bin/uv
+$(UV):
+	python3 -m venv .hddnn/uv
+	.hddnn/uv/bin/pip install -q 'uv==0.13.*'
+
+# $(call uv_venv,DIR,REQUIREMENTS): a venv at DIR holding REQUIREMENTS (pip's syntax).
+uv_venv = rm -rf $(1) && $(UV) venv -q $(1) && $(UV) pip install -q --python $(1)/bin/python $(2) && touch $(1)/.installed
+
 # Python tools (training recipes, ONNX Runtime comparison) live in a local venv, never in CI.
+# pip, not uv: the CPU build of torch comes from the wheels pip's configuration points at.
 venv: .venv/.installed
 .venv/.installed: training/requirements.txt
 	python3 -m venv .venv
@@ -41,24 +52,18 @@ venv: .venv/.installed
 
 # Triton's OIP v2 client, which the interoperability test calls our nodes with.
 oip-venv: .venv-oip/.installed
-.venv-oip/.installed:
-	python3 -m venv .venv-oip
-	.venv-oip/bin/pip install -q 'tritonclient[http]==2.*' numpy
-	touch $@
+.venv-oip/.installed: | $(UV)
+	$(call uv_venv,.venv-oip,'tritonclient[http]==2.*' numpy)
 
 # KServe's Python SDK, in a venv of its own (its pins differ from other tools').
 kserve-venv: .venv-kserve/.installed
-.venv-kserve/.installed:
-	python3 -m venv .venv-kserve
-	.venv-kserve/bin/pip install -q 'kserve==0.21.*'
-	touch $@
+.venv-kserve/.installed: | $(UV)
+	$(call uv_venv,.venv-kserve,'kserve==0.21.*')
 
 # MLServer with ONNX Runtime (scripts/mlserver/onnx_runtime.py), a foreign OIP server as a tier.
 mlserver-venv: .venv-mlserver/.installed
-.venv-mlserver/.installed:
-	python3 -m venv .venv-mlserver
-	.venv-mlserver/bin/pip install -q 'mlserver==1.7.*' 'onnxruntime==1.*' numpy
-	touch $@
+.venv-mlserver/.installed: | $(UV)
+	$(call uv_venv,.venv-mlserver,'mlserver==1.7.*' 'onnxruntime==1.*' numpy)
 
 # The paper's evaluation on local nodes (minutes per experiment; not part of CI), then the page.
 paper: deps build paper-venv
@@ -66,10 +71,8 @@ paper: deps build paper-venv
 	.venv-paper/bin/python scripts/paper_report.py docs/paper/results docs
 
 paper-venv: .venv-paper/.installed
-.venv-paper/.installed:
-	python3 -m venv .venv-paper
-	.venv-paper/bin/pip install -q 'matplotlib==3.*'
-	touch $@
+.venv-paper/.installed: | $(UV)
+	$(call uv_venv,.venv-paper,'matplotlib==3.*')
 
 # The holistic layer (docs/holistic.md): the ACTG 175 party files, then fusions fitted on
 # validation outcomes and scored on test, then placement and deadline runs, then the plots

@@ -4,6 +4,7 @@ import NIOSSL
 import Logging
 import NIOCore
 import NIOHTTP1
+import Tracing
 
 /// Calls nodes over the Open Inference Protocol with a pooled AsyncHTTPClient, emulating the link
 /// from this process to each node on the real bytes (`LinkEmulator`). Binary tensors by default.
@@ -36,6 +37,9 @@ public final class NodeClient: Sendable {
         self.links = LinkEmulator(topology: topology)
         self.emulateSilentFailures = emulateSilentFailures
         var configuration = HTTPClient.Configuration()
+        // The hops' spans are `HopTracing`'s (named for the node, with the task); the library's
+        // own would add a span per health probe and a second `traceparent` header.
+        configuration.tracing.tracer = nil
         if let tls = topology.tls {
             // Without its own certificate the client still refuses untrusted servers; servers
             // refuse it at the handshake, with a message in their logs.
@@ -87,6 +91,18 @@ public final class NodeClient: Sendable {
     public func infer(node: NodeSpec, model: String, version: String? = nil, inputs: [WireTensor], metadata: TaskMetadata?,
                       parameters: Parameters = [:], timeout: Double? = nil, traceparent: String? = nil,
                       binary: Bool = true) async throws(NodeClientError) -> Exchange {
+        // The hop's client span (`HopTracing`): a child of the job's or the received request's span.
+        try await HopTracing.span("infer \(node.name)", kind: .client,
+                                  attributes: ["hddnn.node": .string(node.name), "hddnn.model": .string(model), "hddnn.task": .string(metadata?.taskID ?? "")]) {
+            span throws(NodeClientError) in
+            try await send(node: node, model: model, version: version, inputs: inputs, metadata: metadata, parameters: parameters,
+                           timeout: timeout, traceparent: traceparent, binary: binary, span: span)
+        }
+    }
+
+    private func send(node: NodeSpec, model: String, version: String?, inputs: [WireTensor], metadata: TaskMetadata?,
+                      parameters: Parameters, timeout: Double?, traceparent: String?, binary: Bool,
+                      span: any Span) async throws(NodeClientError) -> Exchange {
         let started = ContinuousClock.now
         let limit = timeout ?? topology.defaults.timeout
         // A foreign server gets a plain OIP request for the model it serves: JSON tensors (not
@@ -100,7 +116,7 @@ public final class NodeClient: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: binary ? "application/octet-stream" : "application/json")
         if let h = body.headerLength { request.headers.add(name: OIPCodec.headerLengthField, value: String(h)) }
-        if let traceparent { request.headers.add(name: "traceparent", value: traceparent) }
+        HopTracing.inject(span, into: &request.headers, received: traceparent)
         request.body = .bytes(ByteBuffer(bytes: body.bytes))
 
         await links.transmit(from: origin, to: node.name, bytes: body.bytes.count)
@@ -121,6 +137,9 @@ public final class NodeClient: Sendable {
         do { returned = foreign != nil ? nil : try TaskMetadata(parameters: decoded.response.parameters) } catch {
             throw .malformedResponse(node: node.name, reason: error.description)
         }
+        span.attributes["hddnn.bytes_sent"] = body.bytes.count
+        span.attributes["hddnn.bytes_received"] = bytes.count
+        if let version = decoded.response.modelVersion { span.attributes["hddnn.model_version"] = version }
         return Exchange(response: decoded.response, outputs: decoded.outputs, requestBytes: body.bytes.count,
                         responseBytes: bytes.count, seconds: (ContinuousClock.now - started).seconds, serverSeconds: serverSeconds,
                         metadata: returned)

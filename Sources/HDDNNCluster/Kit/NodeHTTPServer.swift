@@ -6,6 +6,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import Tracing
 
 /// What every server process of a topology shares, written once: TLS with the project's
 /// identities (client certificates checked at the handshake, bearer tokens when the node has
@@ -64,9 +65,7 @@ public struct NodeHTTPServer: Sendable {
             let ready = isReady()
             return OIPHTTP.json(["ready": ready], status: ready ? .ok : .serviceUnavailable)
         }
-        on(router, "/hddnn/v1/node", .get, needs: .read) { _, _ in
-            do throws(OIPError) { return OIPHTTP.json(try info()) } catch { return OIPHTTP.error(error) }
-        }
+        on(router, "/hddnn/v1/node", .get, needs: .read) { _, _ throws(OIPError) in OIPHTTP.json(try info()) }
         on(router, "/metrics", .get, needs: .metrics) { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
@@ -75,7 +74,8 @@ public struct NodeHTTPServer: Sendable {
     }
 
     /// Adds a route that first asks `permission` of the caller (`Caller.authorize`), counting a
-    /// refusal: the one place a node's routes say who may call them.
+    /// refusal: the one place a node's routes say who may call them. An `OIPError` that `handler`
+    /// throws is answered as the protocol's error, here once for every route.
     public func on(_ router: Router<NodeRequestContext>, _ path: RouterPath, _ method: HTTPRequest.Method, needs permission: Permission,
                    use handler: @escaping @Sendable (Request, NodeRequestContext) async throws -> Response) {
         let denied = self.denied
@@ -84,7 +84,7 @@ public struct NodeHTTPServer: Sendable {
                 denied(error)
                 return OIPHTTP.error(error)
             }
-            return try await handler(request, context)
+            do { return try await handler(request, context) } catch let error as OIPError { return OIPHTTP.error(error) }
         }
     }
 
@@ -96,23 +96,31 @@ public struct NodeHTTPServer: Sendable {
                       handle: @escaping @Sendable (_ model: String, _ version: String?, _ request: OIPCodec.DecodedRequest,
                                                    _ traceparent: String?, _ caller: Caller) async throws(OIPError) -> InferenceAnswer) {
         let limit = topology.defaults.maxBodyBytes, metrics = self.metrics, logger = self.logger, denied = self.denied
+        let process = self.process
         on(router, path, .post, needs: .infer) { request, context in
             let model = context.parameters.get("model") ?? ""
             let start = ContinuousClock.now
             var received = 0
-            let response: Response
-            do throws(OIPError) {
-                let (decoded, size) = try await OIPHTTP.inferRequest(request, limit: limit)
-                received = size
-                let answer = try await handle(model, context.parameters.get("version"), decoded, OIPHTTP.traceparent(of: request),
-                                              context.caller)
-                response = OIPHTTP.inferResponse(model: model, version: answer.version, request: request, decoded: decoded,
+            // The hop's server span, the child of the sender's client span (`HopTracing`).
+            let response = await HopTracing.span("infer \(model)", kind: .server, context: HopTracing.context(of: request.headers),
+                                                 attributes: ["hddnn.node": .string(process), "hddnn.caller": .string("\(context.caller)")]) { span -> Response in
+                do throws(OIPError) {
+                    let (decoded, size) = try await OIPHTTP.inferRequest(request, limit: limit)
+                    received = size
+                    if let task = decoded.request.id { span.attributes["hddnn.task"] = task }
+                    let answer = try await handle(model, context.parameters.get("version"), decoded, OIPHTTP.traceparent(of: request),
+                                                  context.caller)
+                    span.attributes["hddnn.model_version"] = answer.version
+                    return OIPHTTP.inferResponse(model: model, version: answer.version, request: request, decoded: decoded,
                                                  outputs: answer.outputs, parameters: answer.parameters)
-            } catch {
-                logger.notice("refused", metadata: ["model": "\(model)", "status": "\(error.status)", "error": "\(error)",
-                                                    "caller": "\(context.caller)"])
-                if case .forbidden = error { denied(error) }
-                response = OIPHTTP.error(error)
+                } catch {
+                    logger.notice("refused", metadata: ["model": "\(model)", "status": "\(error.status)", "error": "\(error)",
+                                                        "caller": "\(context.caller)"])
+                    if case .forbidden = error { denied(error) }
+                    span.attributes["http.response.status_code"] = error.status
+                    span.setStatus(.init(code: .error, message: "\(error)"))
+                    return OIPHTTP.error(error)
+                }
             }
             metrics.request(route: "infer", status: Int(response.status.code), seconds: (ContinuousClock.now - start).seconds,
                             bytesIn: received, bytesOut: response.body.contentLength ?? 0)

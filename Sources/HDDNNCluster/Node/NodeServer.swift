@@ -39,13 +39,13 @@ public struct NodeServer: Sendable {
                                 isReady: { service.isReady }, info: { () throws(OIPError) in try service.info })
         for prefix in ["/v2/models/:model", "/v2/models/:model/versions/:version"] {
             kit.on(router, RouterPath(prefix), .get, needs: .read) { _, context in
-                try measured(service, route: "metadata") { () throws(OIPError) in
+                measured(service, route: "metadata") { () throws(OIPError) in
                     let served = try resolve(service, context)
                     return OIPHTTP.json(served.metadata(versions: service.repository.versions(of: served.name)))
                 }
             }
             kit.on(router, RouterPath("\(prefix)/ready"), .get, needs: .read) { _, context in
-                try measured(service, route: "ready") { () throws(OIPError) in
+                measured(service, route: "ready") { () throws(OIPError) in
                     let served = try resolve(service, context)
                     return OIPHTTP.json(ModelReadyResponse(name: served.name, ready: service.isReady),
                                         status: service.isReady ? .ok : .serviceUnavailable)
@@ -62,29 +62,22 @@ public struct NodeServer: Sendable {
     /// Triton's model repository extension, for admin tokens only (`Permission.admin`).
     private func repositoryRoutes(_ router: Router<NodeRequestContext>) {
         let service = self.service, limit = 64 * 1024
-        kit.on(router, "/v2/repository/index", .post, needs: .admin) { request, _ in
-            do throws(OIPError) {
-                let filter = try await OIPHTTP.decode(RepositoryIndexRequest.self, of: request, limit: limit, empty: RepositoryIndexRequest())
-                let index = service.repository.index().filter { filter.ready != true || $0.state == .ready }
-                return OIPHTTP.json(index)
-            } catch { return OIPHTTP.error(error) }
+        kit.on(router, "/v2/repository/index", .post, needs: .admin) { request, _ throws(OIPError) in
+            let filter = try await OIPHTTP.decode(RepositoryIndexRequest.self, of: request, limit: limit, empty: RepositoryIndexRequest())
+            return OIPHTTP.json(service.repository.index().filter { filter.ready != true || $0.state == .ready })
         }
-        kit.on(router, "/v2/repository/models/:model/load", .post, needs: .admin) { request, context in
-            do throws(OIPError) {
-                // Triton's load may carry a configuration or the model files themselves; this node
-                // loads only what its folder holds, so it refuses them rather than ignore them.
-                let body = try await OIPHTTP.decode(RepositoryLoadRequest.self, of: request, limit: limit, empty: RepositoryLoadRequest())
-                if let names = body.parameters?.keys.sorted(), !names.isEmpty {
-                    throw .badRequest("this node loads models from its model folder only and takes no load parameters (got \(names.joined(separator: ", ")))")
-                }
-                return OIPHTTP.json(try await service.load(context.parameters.get("model") ?? ""))
-            } catch { return OIPHTTP.error(error) }
+        kit.on(router, "/v2/repository/models/:model/load", .post, needs: .admin) { request, context throws(OIPError) in
+            // Triton's load may carry a configuration or the model files themselves; this node
+            // loads only what its folder holds, so it refuses them rather than ignore them.
+            let body = try await OIPHTTP.decode(RepositoryLoadRequest.self, of: request, limit: limit, empty: RepositoryLoadRequest())
+            if let names = body.parameters?.keys.sorted(), !names.isEmpty {
+                throw .badRequest("this node loads models from its model folder only and takes no load parameters (got \(names.joined(separator: ", ")))")
+            }
+            return OIPHTTP.json(try await service.load(context.parameters.get("model") ?? ""))
         }
-        kit.on(router, "/v2/repository/models/:model/unload", .post, needs: .admin) { _, context in
-            do throws(OIPError) {
-                try service.unload(context.parameters.get("model") ?? "")
-                return OIPHTTP.json([String: String]())
-            } catch { return OIPHTTP.error(error) }
+        kit.on(router, "/v2/repository/models/:model/unload", .post, needs: .admin) { _, context throws(OIPError) in
+            try service.unload(context.parameters.get("model") ?? "")
+            return OIPHTTP.json([String: String]())
         }
     }
 
@@ -96,7 +89,7 @@ public struct NodeServer: Sendable {
     }
 }
 
-private func measured(_ service: NodeService, route: String, _ body: () throws(OIPError) -> Response) rethrows -> Response {
+private func measured(_ service: NodeService, route: String, _ body: () throws(OIPError) -> Response) -> Response {
     let start = ContinuousClock.now
     let response: Response
     do { response = try body() } catch { response = OIPHTTP.error(error) }

@@ -16,6 +16,8 @@ public final class LocalCluster: Sendable {
     private let executable: URL
     /// The subcommand that runs one node (`serve`; the holistic layer's `holistic node`).
     private let command: [String]
+    /// Given to every node after its own arguments (such as `--otlp-endpoint URL`).
+    private let nodeArguments: [String]
     private let processes = Mutex<[String: Process]>([:])
     private let logger: Logger
 
@@ -23,8 +25,9 @@ public final class LocalCluster: Sendable {
     ///   - executable: the `hddnn` binary to start nodes with.
     ///   - logDirectory: where each node's output goes (`NAME.log`).
     public init(topology: Topology, configPath: String, executable: URL, logDirectory: URL, command: [String] = ["serve"],
-                logger: Logger = Logger(label: "hddnn.cluster")) {
+                nodeArguments: [String] = [], logger: Logger = Logger(label: "hddnn.cluster")) {
         self.command = command
+        self.nodeArguments = nodeArguments
         self.topology = topology
         self.configPath = configPath
         self.executable = executable
@@ -93,7 +96,7 @@ public final class LocalCluster: Sendable {
     private func launch(_ spec: NodeSpec) throws(ClusterError) {
         let process = Process()
         process.executableURL = executable
-        process.arguments = command + ["--config", configPath, "--node", spec.name, "--exit-with-parent"]
+        process.arguments = command + ["--config", configPath, "--node", spec.name, "--exit-with-parent"] + nodeArguments
         let logURL = logDirectory.appendingPathComponent("\(spec.name).log")
         guard FileManager.default.createFile(atPath: logURL.path, contents: nil),
               let log = try? FileHandle(forWritingTo: logURL) else {

@@ -33,6 +33,7 @@ public struct CatalogClient: Sendable {
 
     private func send<Out: Decodable>(_ path: String, body: Data?) async throws(HolisticError) -> Out {
         var configuration = HTTPClient.Configuration()
+        configuration.tracing.tracer = nil   // as NodeClient: spans are HopTracing's
         if let caCertificate {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.minimumTLSVersion = .tlsv12

@@ -41,8 +41,6 @@ public struct CatalogServer: Sendable {
                 return OIPHTTP.json(["registered": info.name])
             } catch let e as HolisticError {
                 return OIPHTTP.error(.badRequest(e.description))
-            } catch let e as OIPError {
-                return OIPHTTP.error(e)
             }
         }
         kit.on(router, "/hddnn/v1/plan", .post, needs: .authenticated) { request, context in
@@ -52,8 +50,6 @@ public struct CatalogServer: Sendable {
                 return OIPHTTP.json(try catalog.plan(query))
             } catch let e as PlanError {
                 return OIPHTTP.json(ErrorResponse(error: e.description), status: .unprocessableContent)
-            } catch let e as OIPError {
-                return OIPHTTP.error(e)
             }
         }
         kit.on(router, "/hddnn/v1/query", .post, needs: .authenticated) { request, context in
@@ -64,8 +60,6 @@ public struct CatalogServer: Sendable {
             } catch let e as HolisticError {
                 if case .plan(let p) = e { return OIPHTTP.json(ErrorResponse(error: p.description), status: .unprocessableContent) }
                 return OIPHTTP.error(e.oip)
-            } catch let e as OIPError {
-                return OIPHTTP.error(e)
             }
         }
         return router

@@ -2,6 +2,7 @@ import Foundation
 import HDDNNCluster
 import HDDNNData
 import Logging
+import Tracing
 
 /// Runs a job over real nodes: the coordinator of the paper's §3.4 (the "task assigner" beside the
 /// end devices). For each task of `batch` images:
@@ -45,12 +46,24 @@ public final class JobRunner: Sendable {
     }
 
     /// Runs the job (or resumes the journal's unfinished run of the same job) and reports it.
+    ///
+    /// With tracing on (`HopTracing`) the job is one trace: a root span, a `plan` span holding
+    /// the calibration's exchanges, and an `execute` span holding every task's hops.
     public func run(resume: Bool = false) async throws(JobError) -> JobReport {
         defer { Task { [client] in await client.shutdown() } }
-        let plan = try await self.plan(resume: resume)
+        return try await HopTracing.span("job \(configuration.scheme.rawValue)",
+                                         attributes: ["hddnn.images": .int64(Int64(configuration.images)), "hddnn.batch": .int64(Int64(configuration.batch))]) {
+            job throws(JobError) in
+            let plan = try await HopTracing.span("plan") { _ throws(JobError) in try await self.plan(resume: resume) }
+            job.attributes["hddnn.job"] = plan.jobID
+            return try await self.execute(plan)
+        }
+    }
+
+    private func execute(_ plan: JobPlan) async throws(JobError) -> JobReport {
         let execution = Execution(plan: plan, client: client, journal: journal, clock: clock, faults: faults,
                                   progress: progress, crash: crash, logger: logger)
-        let outcome = try await execution.run()
+        let outcome = try await HopTracing.span("execute") { _ throws(JobError) in try await execution.run() }
         let rows: [Journal.TaskRow]
         let audit: JobAudit
         do {

@@ -40,8 +40,14 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Log level for the coordinator: trace, debug, info, notice, warning, error.")
     var logLevel: String = "error"
 
+    @OptionGroup var tracing: TraceOptions
+
     func run() async throws {
         bootstrapLogging(logLevel)
+        try await tracing.exporting(as: "coordinator") { try await runDemo() }
+    }
+
+    private func runDemo() async throws {
         let work = URL(fileURLWithPath: ".hddnn/demo")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         let configPath: String
@@ -59,7 +65,8 @@ struct Demo: AsyncParsableCommand {
             try text.write(toFile: configPath, atomically: true, encoding: .utf8)
         }
         let topology = try Topology.load(configPath)
-        let cluster = try await startCluster(topology: topology, configPath: configPath, logDirectory: work.appendingPathComponent("logs"))
+        let cluster = try await startCluster(topology: topology, configPath: configPath, logDirectory: work.appendingPathComponent("logs"),
+                                             nodeArguments: tracing.nodeArguments)
         defer { cluster.stop() }
         let journal = try Journal(path: work.appendingPathComponent("journal.sqlite").path)
 

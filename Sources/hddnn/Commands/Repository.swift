@@ -40,8 +40,8 @@ struct RepositoryCommand: AsyncParsableCommand {
         @Option(help: "Seconds to wait for an answer (a load benchmarks before it answers).")
         var timeout: Double = 120
 
-        /// Calls `path` on the node with the token and prints the answer as JSON.
-        func post<T: Codable>(_ path: String, as type: T.Type) async throws -> T {
+        /// Posts `body` to `path` on the node with the token and decodes the answer.
+        func post<Body: Encodable & Sendable, T: Codable>(_ path: String, _ body: Body, as type: T.Type) async throws -> T {
             let topology = try Topology.load(config)
             let spec = try topology.node(node)
             let token = token ?? ProcessInfo.processInfo.environment["HDDNN_TOKEN"]
@@ -51,7 +51,7 @@ struct RepositoryCommand: AsyncParsableCommand {
             let client = NodeClient(origin: "operator", topology: topology, emulateSilentFailures: false, token: token)
             defer { Task { await client.shutdown() } }
             do {
-                return try await client.post(RepositoryIndexRequest(), as: T.self, node: spec, path: path, timeout: timeout)
+                return try await client.post(body, as: T.self, node: spec, path: path, timeout: timeout)
             } catch {
                 throw ValidationError("\(error)")
             }
@@ -63,7 +63,7 @@ struct RepositoryCommand: AsyncParsableCommand {
         @OptionGroup var target: Target
 
         func run() async throws {
-            for entry in try await target.post("/v2/repository/index", as: [RepositoryIndexEntry].self) {
+            for entry in try await target.post("/v2/repository/index", RepositoryIndexRequest(), as: [RepositoryIndexEntry].self) {
                 print("\(entry.name.padding(toLength: max(24, entry.name.count + 2), withPad: " ", startingAt: 0))"
                       + "\(entry.version.map { "v\($0)" } ?? "-")\t\(entry.state.rawValue)\(entry.reason.isEmpty ? "" : "\t\(entry.reason)")")
             }
@@ -77,7 +77,7 @@ struct RepositoryCommand: AsyncParsableCommand {
         @OptionGroup var target: Target
 
         func run() async throws {
-            let loaded = try await target.post("/v2/repository/models/\(model)/load", as: RepositoryLoadResponse.self)
+            let loaded = try await target.post("/v2/repository/models/\(model)/load", RepositoryLoadRequest(), as: RepositoryLoadResponse.self)
             print("loaded \(loaded.name) (\(loaded.kind)): version \(loaded.versions.joined(separator: ", "))"
                   + (loaded.benchmark == "queued" ? "; its benchmark runs behind the queued requests (see /hddnn/v1/node)" : ""))
         }
@@ -90,7 +90,7 @@ struct RepositoryCommand: AsyncParsableCommand {
         @OptionGroup var target: Target
 
         func run() async throws {
-            _ = try await target.post("/v2/repository/models/\(model)/unload", as: [String: String].self)
+            _ = try await target.post("/v2/repository/models/\(model)/unload", [String: String](), as: [String: String].self)
             print("unloaded \(model)")
         }
     }

@@ -55,12 +55,19 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "warning"
 
+    @OptionGroup var tracing: TraceOptions
+
     func run() async throws {
         bootstrapLogging(logLevel)
+        try await tracing.exporting(as: "coordinator") { try await runJob() }
+    }
+
+    private func runJob() async throws {
         let topology = try Topology.load(config)
         var cluster: LocalCluster?
         if start {
-            cluster = try await startCluster(topology: topology, configPath: config, logDirectory: URL(fileURLWithPath: ".hddnn/logs"))
+            cluster = try await startCluster(topology: topology, configPath: config, logDirectory: URL(fileURLWithPath: ".hddnn/logs"),
+                                             nodeArguments: tracing.nodeArguments)
         }
         defer { cluster?.stop() }
         let journalURL = URL(fileURLWithPath: journal)
@@ -107,14 +114,14 @@ func bootstrapLogging(_ level: String) {
 
 /// Starts every node of `topology` as a local process, printing progress, and stops them on
 /// SIGINT/SIGTERM too.
-func startCluster(topology: Topology, configPath: String, logDirectory: URL) async throws -> LocalCluster {
+func startCluster(topology: Topology, configPath: String, logDirectory: URL, nodeArguments: [String] = []) async throws -> LocalCluster {
     // Under TLS, mint what the processes need on first use (the CA, then one certificate each).
     for line in try ClusterPKI.ensure(topology) { FileHandle.standardError.write(Data("pki: \(line)\n".utf8)) }
     if topology.tls == nil {
         FileHandle.standardError.write(Data("warning: \(configPath) says `tls: off`: nodes answer plain HTTP, callers are not authenticated\n".utf8))
     }
     let cluster = LocalCluster(topology: topology, configPath: configPath, executable: LocalCluster.currentExecutable,
-                               logDirectory: logDirectory)
+                               logDirectory: logDirectory, nodeArguments: nodeArguments)
     SignalGuard.shared.protect(cluster)
     FileHandle.standardError.write(Data("starting \(topology.nodes.count) nodes (logs in \(logDirectory.path))...\n".utf8))
     try await cluster.start { message in

@@ -55,6 +55,8 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Exit when the parent process exits (set by hddnn demo and run, which start nodes).")
     var exitWithParent = false
 
+    @OptionGroup var tracing: TraceOptions
+
     func validate() throws {
         if config == nil && model == nil { throw ValidationError("give --config and --node, or --model and --port") }
         if config != nil && node == nil { throw ValidationError("--config needs --node NAME") }
@@ -88,15 +90,17 @@ struct Serve: AsyncParsableCommand {
             service.logger.info("listening", metadata: ["port": "\(port)", "model": "\(service.modelName)",
                                                         "role": "\(service.spec.role.rawValue)", "trust": "\(service.spec.trust.rawValue)"])
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService() }
-            group.addTask {
-                do { try await service.warmUp() } catch {
-                    service.logger.error("warm-up failed; the node stays unready", metadata: ["error": "\(error)"])
+        try await tracing.exporting(as: name) {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await app.runService() }
+                group.addTask {
+                    do { try await service.warmUp() } catch {
+                        service.logger.error("warm-up failed; the node stays unready", metadata: ["error": "\(error)"])
+                    }
                 }
+                try await group.next()
+                try await group.next()
             }
-            try await group.next()
-            try await group.next()
         }
     }
 }
