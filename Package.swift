@@ -200,7 +200,8 @@ let package = Package(
             name: "hddnnTests",
             dependencies: ["HDDNNTestSupport", "hddnn", "HDDNNONNX", "HDDNNRuntime", "HDDNNCluster", "HDDNNData",
                            .product(name: "Hummingbird", package: "hummingbird"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "AsyncHTTPClient", package: "async-http-client")]
         ),
     ]
 )

@@ -101,6 +101,8 @@ public struct NodeHTTPServer: Sendable {
             let model = context.parameters.get("model") ?? ""
             let start = ContinuousClock.now
             var received = 0
+            metrics.inferStarted()
+            defer { metrics.inferEnded() }
             // The hop's server span, the child of the sender's client span (`HopTracing`).
             let response = await HopTracing.span("infer \(model)", kind: .server, context: HopTracing.context(of: request.headers),
                                                  attributes: ["hddnn.node": .string(process), "hddnn.caller": .string("\(context.caller)")]) { span -> Response in

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Metrics
 import Prometheus
+import Synchronization
 
 /// A node's Prometheus metrics (`GET /metrics`), recorded through swift-metrics with a factory of
 /// the node's own, so several nodes in one test process keep separate registries.
@@ -10,6 +11,8 @@ public struct NodeMetrics: Sendable {
     private let queueDepth: CoreMetrics.Gauge
     private let bytesIn: CoreMetrics.Counter
     private let bytesOut: CoreMetrics.Counter
+    private let inFlight: CoreMetrics.Gauge
+    private let inFlightCount = Counted()
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -17,6 +20,17 @@ public struct NodeMetrics: Sendable {
         queueDepth = CoreMetrics.Gauge(label: "hddnn_queue_depth", factory: factory)
         bytesIn = CoreMetrics.Counter(label: "hddnn_bytes_received_total", factory: factory)
         bytesOut = CoreMetrics.Counter(label: "hddnn_bytes_sent_total", factory: factory)
+        inFlight = CoreMetrics.Gauge(label: "hddnn_requests_in_flight", factory: factory)
+    }
+
+    /// An inference request started or ended (`hddnn_requests_in_flight`: what a graceful stop
+    /// waits for, and what an autoscaler reads as load).
+    func inferStarted() { inFlight.record(inFlightCount.add(1)) }
+    func inferEnded() { inFlight.record(inFlightCount.add(-1)) }
+
+    private final class Counted: Sendable {
+        private let value = Atomic<Int>(0)
+        func add(_ n: Int) -> Int { value.add(n, ordering: .relaxed).newValue }
     }
 
     /// One answered HTTP request: count by route and status, latency histogram, body bytes.

@@ -50,7 +50,8 @@ public final class NodeService: Sendable {
 
     /// Loads the node's model (with its card, or plain when it has none), the splits it needs,
     /// and connects its client. Does not benchmark: call `warmUp()` before declaring the node ready.
-    public init(topology: Topology, node: String, logger: Logger = Logger(label: "hddnn.node")) throws {
+    /// `servedAs`: a second name the node's model answers to (`ModelRepository.alias`).
+    public init(topology: Topology, node: String, servedAs alias: String? = nil, logger: Logger = Logger(label: "hddnn.node")) throws {
         let spec = try topology.node(node)
         self.spec = spec
         self.topology = topology
@@ -66,7 +67,8 @@ public final class NodeService: Sendable {
                           metadata: ["model": "\(place.name)", "card": "\(ModelCard.url(forModel: url).path)"])
         }
         modelName = own.name
-        repository = ModelRepository(folder: place.folder, pinned: own)
+        if let alias { try ModelRepository.check(alias) }
+        repository = ModelRepository(folder: place.folder, pinned: own, alias: alias)
 
         var heads: [String: SplitModule] = [:], headSources: [String: (folder: URL, cut: String?)] = [:]
         if spec.trust == .dependable {

@@ -15,14 +15,18 @@ public final class ModelRepository: Sendable {
     public let folder: URL
     /// The node's own model: loaded from the start, never unloaded.
     public let pinned: String
+    /// A second name the own model answers to (`hddnn serve --model-name`: on KServe, the
+    /// InferenceService's name, which its clients call the model by).
+    public let alias: String?
     private let table: Mutex<Table>
 
     /// The pinned model's versions apart, so it cannot go missing.
     struct Table {
         var pinned: Versions
+        var alias: String?
         var others: [String: Versions] = [:]
 
-        subscript(name: String) -> Versions? { name == pinned.latest.name ? pinned : others[name] }
+        subscript(name: String) -> Versions? { name == pinned.latest.name || name == alias ? pinned : others[name] }
         var all: [String: Versions] { others.merging([pinned.latest.name: pinned]) { $1 } }
     }
 
@@ -44,10 +48,11 @@ public final class ModelRepository: Sendable {
         public var numbers: [String] { all.map(\.version) }
     }
 
-    public init(folder: URL, pinned: ServedModel) {
+    public init(folder: URL, pinned: ServedModel, alias: String? = nil) {
         self.folder = folder.standardizedFileURL.resolvingSymlinksInPath()
         self.pinned = pinned.name
-        table = Mutex(Table(pinned: Versions(first: pinned)))
+        self.alias = alias == pinned.name ? nil : alias
+        table = Mutex(Table(pinned: Versions(first: pinned), alias: self.alias))
     }
 
     // MARK: Requests
@@ -67,7 +72,7 @@ public final class ModelRepository: Sendable {
     public var current: ServedModel { table.withLock { $0.pinned.latest } }
 
     public func versions(of name: String) -> [String] { table.withLock { $0[name]?.numbers } ?? [] }
-    public var names: [String] { table.withLock { $0.all.keys.sorted() } }
+    public var names: [String] { table.withLock { Array($0.all.keys) + [$0.alias].compactMap { $0 } }.sorted() }
 
     // MARK: Load and unload
 

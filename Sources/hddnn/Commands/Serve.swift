@@ -17,6 +17,11 @@ struct Serve: AsyncParsableCommand {
               hddnn serve --config configs/local.yaml --node end-1
               hddnn serve --model models/edge-resnet.onnx --port 8000 --role edge
 
+            In a container (KServe's storage initializer puts the model under /mnt/models):
+              hddnn serve --model /mnt/models --model-name my-model --host 0.0.0.0 --port 8080
+            SIGTERM stops it cleanly: it stops accepting connections, finishes the requests in \
+            flight, then exits 0.
+
             Call it with any OIP v2 client (Triton's tritonclient.http, KServe's), e.g.
               curl localhost:8000/v2/health/ready
               curl localhost:8000/v2/models/edge-resnet
@@ -31,8 +36,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "This node's name in the topology.")
     var node: String?
 
-    @Option(help: "Standalone: the ONNX model to serve (with NAME.card.json beside it; without one it is served as a plain OIP model).")
+    @Option(help: "Standalone: the ONNX model to serve (with NAME.card.json beside it; without one it is served as a plain OIP model), or a folder holding one (such as KServe's /mnt/models).")
     var model: String?
+
+    @Option(help: "A second name the model answers to at /v2/models/NAME (on KServe: the InferenceService's name).")
+    var modelName: String?
 
     @Option(help: "Standalone: this node's role (end, edge, cloud).")
     var role: String = "edge"
@@ -76,15 +84,15 @@ struct Serve: AsyncParsableCommand {
             guard let role = NodeRole(rawValue: role), let trust = Trust(rawValue: trust) else {
                 throw ValidationError("--role must be end, edge or cloud; --trust dependable or undependable")
             }
-            let url = URL(fileURLWithPath: model!).standardizedFileURL
-            name = url.deletingPathExtension().lastPathComponent
+            let url = try ModelFolder.model(at: model!)
+            name = ModelRepository.locate(url).name
             let spec = NodeSpec(name: name, role: role, trust: trust, model: url.path,
                                 host: host ?? "127.0.0.1", port: port ?? 8000, threads: threads)
             // A standalone node is a topology of one.
             topology = try Topology(nodes: [spec], baseDirectory: url.deletingLastPathComponent())
         }
         if exitWithParent { watchParent() }
-        let service = try NodeService(topology: topology, node: name)
+        let service = try NodeService(topology: topology, node: name, servedAs: modelName)
         let server = try NodeServer(service: service)
         let app = try server.application(host: host, port: port) { port in
             service.logger.info("listening", metadata: ["port": "\(port)", "model": "\(service.modelName)",
@@ -101,6 +109,29 @@ struct Serve: AsyncParsableCommand {
                 try await group.next()
                 try await group.next()
             }
+        }
+    }
+}
+
+/// Where `--model` points: an ONNX file, or a folder holding one model (KServe mounts a model's
+/// storage at /mnt/models): one `NAME.onnx`, or one model in the repository layout
+/// (`NAME/<v>/model.onnx`, the highest version served).
+enum ModelFolder {
+    static func model(at path: String) throws -> URL {
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue else { return url }
+        let entries = ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
+        let flat = entries.filter { $0.hasSuffix(".onnx") }
+        let layered = entries.filter { name in
+            !name.hasPrefix(".") && ((try? ModelRepository.files(of: name, in: url))?.contains { $0.url.lastPathComponent == "model.onnx" } ?? false)
+        }
+        switch (flat.count, layered.count) {
+        case (1, 0): return url.appendingPathComponent(flat[0])
+        case (0, 1): return try ModelRepository.files(of: layered[0], in: url).last!.url
+        case (0, 0): throw ValidationError("no model in \(path): expected one NAME.onnx or NAME/<version>/model.onnx")
+        default:
+            throw ValidationError("\(path) holds several models (\((flat + layered).joined(separator: ", "))); give --model the file to serve")
         }
     }
 }
