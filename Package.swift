@@ -190,7 +190,9 @@ let package = Package(
             name: "HDDNNHolisticTests",
             dependencies: ["HDDNNTestSupport", "HDDNNHolistic", "HDDNNCluster", "HDDNNData", "HDDNNTrust", "hddnn",
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                           .product(name: "AsyncHTTPClient", package: "async-http-client")]
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "Yams", package: "Yams")]
         ),
         .testTarget(
             name: "HDDNNExperimentsTests",
@@ -201,7 +203,9 @@ let package = Package(
             dependencies: ["HDDNNTestSupport", "hddnn", "HDDNNONNX", "HDDNNRuntime", "HDDNNCluster", "HDDNNData",
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "AsyncHTTPClient", package: "async-http-client")]
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "Yams", package: "Yams")]
         ),
     ]
 )

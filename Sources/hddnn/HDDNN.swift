@@ -17,5 +17,5 @@ struct HDDNN: AsyncParsableCommand {
             The engine runs ONNX models on the CPU: `hddnn inspect MODEL.onnx` shows what a model \
             takes and gives, `hddnn infer`, `eval` and `bench` run it.
             """,
-        subcommands: [Demo.self, Serve.self, Run.self, Chaos.self, PKI.self, TokenCommand.self, Experiment.self, Inspect.self, Infer.self, Split.self, Eval.self, Bench.self, Models.self, Card.self, RepositoryCommand.self, Holistic.self, QueryCommand.self])
+        subcommands: [Demo.self, Serve.self, Run.self, Chaos.self, PKI.self, TokenCommand.self, Experiment.self, Inspect.self, Infer.self, Split.self, Eval.self, Bench.self, Models.self, Card.self, RepositoryCommand.self, Export.self, Holistic.self, QueryCommand.self])
 }
