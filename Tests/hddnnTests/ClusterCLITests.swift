@@ -21,6 +21,21 @@ import Testing
         try expectFailure(["serve", "--model", "/no/model.onnx", "--port", "0"], "/no/model")
     }
 
+    /// Every option of `run` and `demo` has a name of its own: `--json FILE` (the report) was
+    /// once shadowed by the option group's `--json` flag, and the report was never written.
+    @Test func noTwoOptionsShareAName() throws {
+        for command in ["run", "demo", "chaos", "serve", "export kserve"] {
+            let help = try CLITests.hddnn(command.split(separator: " ").map(String.init) + ["--help"]).stdout
+            let options = help.components(separatedBy: "\nOPTIONS:").last ?? ""
+            let names = options.split(separator: "\n").compactMap { line -> String? in
+                let t = line.trimmingCharacters(in: .whitespaces)
+                guard t.hasPrefix("--") else { return nil }
+                return String(t.prefix { $0 != " " && $0 != "," })
+            }
+            #expect(Set(names).count == names.count, "\(command) --help lists an option twice: \(names.sorted())")
+        }
+    }
+
     @Test func aJobWithoutRunningNodesSaysHowToStartThem() throws {
         let dir = try Repository.workspace("norun")
         let nodes = "nodes:\n  - { name: end-1, role: end, model: \(Repository.root.path)/models/end-mobilenet.onnx, port: \(LocalCluster.freeLoopbackPort()) }\n"

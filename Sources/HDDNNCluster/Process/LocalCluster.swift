@@ -128,11 +128,13 @@ public final class LocalCluster: Sendable {
         return true
     }
 
-    /// Terminates every node still running (SIGTERM, then SIGKILL after a grace period).
+    /// Terminates every node still running (SIGTERM, then SIGKILL after a grace period of 10 s,
+    /// in which a node finishes its requests in flight and flushes its trace spans; on a loaded
+    /// machine that took more than the 3 s this once gave).
     public func stop() {
         let all = processes.withLock { p in defer { p.removeAll() }; return Array(p.values) }
         for p in all where p.isRunning { p.terminate() }
-        let deadline = Date().addingTimeInterval(3)
+        let deadline = Date().addingTimeInterval(10)
         for p in all {
             while p.isRunning && Date() < deadline { usleep(20_000) }
             if p.isRunning { Foundation.kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }

@@ -45,8 +45,9 @@ struct JobOptions: ParsableArguments {
     @Option(help: "Folder with the Fashion-MNIST files.")
     var data: String = "/usr/share/datasets/fashion-mnist"
 
+    // Not `--json`: `hddnn run --json FILE` writes the report.
     @Flag(help: "Send tensors as JSON instead of the binary tensor extension.")
-    var json = false
+    var jsonTensors = false
 
     func validate() throws {
         guard images > 0 else { throw ValidationError("--images must be positive") }
@@ -66,7 +67,7 @@ struct JobOptions: ParsableArguments {
         JobConfiguration(scheme: scheme, images: images, batch: batch, endDevices: endDevices, faultPolicy: faultPolicy,
                          kills: kills.compactMap(JobConfiguration.Kill.init(argument:)),
                          deadline: try deadline.map { try parseSeconds($0, "--deadline") }, nmap: nmap, threshold: threshold,
-                         heartbeat: try parseSeconds(heartbeat, "--heartbeat"), dataDirectory: data, binary: !json,
+                         heartbeat: try parseSeconds(heartbeat, "--heartbeat"), dataDirectory: data, binary: !jsonTensors,
                          crashAfter: crashAfter)
     }
 }
