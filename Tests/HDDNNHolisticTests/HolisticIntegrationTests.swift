@@ -121,6 +121,21 @@ import Testing
             _ = try await d.catalog.client.infer(node: cloudSpec, model: "fmnist-top", inputs: [pixels], metadata: nil,
                                                  parameters: ["hddnn_domain": .string("home")])
         }
+        // A camera that ran its split's head names the version (`/versions/1/infer`): the cloud
+        // serves that route (it refuses the catalogue's raw pixels, by privacy, not by 404), and
+        // a version it does not have is a 404. Once missing, and met only when the planner put a
+        // model on the cloud: under load.
+        for (version, expected) in [("1", 403), ("2", 404)] {
+            do {
+                _ = try await d.catalog.client.infer(node: cloudSpec, model: "fmnist-top", version: version, inputs: [pixels], metadata: nil,
+                                                     parameters: ["hddnn_domain": .string("home")])
+                Issue.record("the cloud took raw pixels at version \(version)")
+            } catch {
+                if case .rejected(_, let status, _) = error { #expect(status == expected, "version \(version): \(error)") } else {
+                    Issue.record("version \(version): \(error)")
+                }
+            }
+        }
 
         // A dead sensor: the query is answered from what did answer, and says so.
         d.cluster.kill("cam-bottom")

@@ -44,8 +44,13 @@ public struct ServiceNodeServer: Sendable {
                 name: card.name, versions: ["1"], platform: "hddnn_onnx", inputs: inputs,
                 outputs: [.init(name: card.output.name, datatype: "FP32", shape: [-1, card.output.labels.count])]))
         }
-        kit.infer(router, "/v2/models/:model/infer") { model, _, request, traceparent, caller throws(OIPError) in
-            try await node.infer(model: model, request: request, traceparent: traceparent, caller: caller)
+        // A service has one version, "1"; a dependable node that ran its split's head names it
+        // (`/versions/1/infer`), so the head and the tail are of one version.
+        for path in ["/v2/models/:model/infer", "/v2/models/:model/versions/:version/infer"] {
+            kit.infer(router, RouterPath(path)) { model, version, request, traceparent, caller throws(OIPError) in
+                if let version, version != "1" { throw .unknownVersion(model: model, version: version, served: ["1"]) }
+                return try await node.infer(model: model, request: request, traceparent: traceparent, caller: caller)
+            }
         }
         return router
     }
