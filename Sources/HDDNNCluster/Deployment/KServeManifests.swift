@@ -38,8 +38,8 @@ public struct KServeManifests: Sendable {
 
     public init() {}
 
-    /// The files, by path relative to the output folder, for the topology in `yamlText` (read
-    /// from `path`). `generatedBy` goes in each file's header.
+    /// The files, by path relative to the output folder, for `topology`, whose file's text is
+    /// `yamlText`. `generatedBy` goes in each file's header.
     public func files(topology: Topology, yamlText: String, generatedBy: String) throws -> [String: String] {
         for node in topology.nodes { try Self.checkName(node.name) }
         let ours = topology.nodes.filter { $0.foreign == nil }
@@ -105,10 +105,9 @@ public struct KServeManifests: Sendable {
             "protocolVersion": "v2",
             "storageUri": .str(storageURI),
             "resources": map(["requests": map(["cpu": .str("\(node.threads)")])]),
-            "volumeMounts": seq([map(["name": "topology", "mountPath": .str(Self.topologyMount), "readOnly": .bool(true)]),
-                                 map(["name": "pki", "mountPath": .str(Self.pkiMount), "readOnly": .bool(true)])]),
+            "volumeMounts": seq(mounts),
         ])))
-        predictor.append(("volumes", volumes(process: node.name)))
+        predictor.append(("volumes", seq(volumes(process: node.name))))
         return map([
             "apiVersion": "serving.kserve.io/v1beta1",
             "kind": "InferenceService",
@@ -139,22 +138,26 @@ public struct KServeManifests: Sendable {
                         // The journal is on the pod's disk: a retried pod resumes nothing, it reruns.
                         "args": strings(["run", "--config", "\(Self.topologyMount)/topology.yaml", "--scheme", scheme,
                                      "--images", "\(images)", "--journal", "/var/lib/hddnn/journal.sqlite"]),
-                        "volumeMounts": seq([map(["name": "topology", "mountPath": .str(Self.topologyMount), "readOnly": .bool(true)]),
-                                             map(["name": "pki", "mountPath": .str(Self.pkiMount), "readOnly": .bool(true)]),
-                                             map(["name": "journal", "mountPath": "/var/lib/hddnn"])]),
+                        "volumeMounts": seq(mounts + [map(["name": "journal", "mountPath": "/var/lib/hddnn"])]),
                         "securityContext": map(["allowPrivilegeEscalation": .bool(false), "readOnlyRootFilesystem": .bool(true),
                                                 "capabilities": map(["drop": seq(["ALL"])])]),
                     ])]),
-                    "volumes": .sequence(Node.Sequence(volumes(process: "coordinator").sequence!.map { $0 }
-                                                       + [map(["name": "journal", "emptyDir": map([:])])])),
+                    "volumes": seq(volumes(process: "coordinator") + [map(["name": "journal", "emptyDir": map([:])])]),
                 ])]),
             ]),
         ])
     }
 
-    func volumes(process: String) -> Node {
-        seq([map(["name": "topology", "configMap": map(["name": "hddnn-topology"])]),
-             map(["name": "pki", "secret": map(["secretName": .str(Self.secretName(process))])])])
+    /// What every pod of the export mounts, node or coordinator: the topology and its PKI.
+    func volumes(process: String) -> [Node] {
+        [map(["name": "topology", "configMap": map(["name": "hddnn-topology"])]),
+         map(["name": "pki", "secret": map(["secretName": .str(Self.secretName(process))])])]
+    }
+
+    /// Where `volumes` are mounted, read-only.
+    var mounts: [Node] {
+        [map(["name": "topology", "mountPath": .str(Self.topologyMount), "readOnly": .bool(true)]),
+         map(["name": "pki", "mountPath": .str(Self.pkiMount), "readOnly": .bool(true)])]
     }
 
     func configMap(_ topologyYAML: String) -> Node {

@@ -11,9 +11,6 @@ import Tracing
 /// forwards the `traceparent` it received unchanged, as it always did. Health probes and the
 /// Monitor's heartbeats are not traced: only the exchanges a task is made of.
 public enum HopTracing {
-    /// Whether spans are recorded and exported (a tracer other than the no-op one is bootstrapped).
-    public static var isOn: Bool { !(InstrumentationSystem.tracer is NoOpTracer) }
-
     /// Runs `body` inside a new span that is the current context's child (the task-local
     /// `InstrumentationContext.current`, or `context` when given), ending it when `body` returns
     /// and recording what it throws. Typed throws survive, unlike the library's `withSpan`.

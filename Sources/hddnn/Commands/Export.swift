@@ -33,22 +33,22 @@ struct Export: ParsableCommand {
         var out: String
 
         @Option(help: "Kubernetes namespace of the nodes and the Job.")
-        var namespace = "hddnn"
+        var namespace = KServeManifests().namespace
 
         @Option(help: "Container image running hddnn (see Dockerfile).")
-        var image = "ghcr.io/hddnn/hddnn:latest"
+        var image = KServeManifests().image
 
         @Option(help: "Where KServe fetches the models folder from, mounted at /mnt/models in every node.")
-        var storageUri = "pvc://hddnn-models/"
+        var storageUri = KServeManifests().storageURI
 
         @Option(help: "Port each node listens on in its pod (its Service answers on 80).")
-        var port = 8080
+        var port = KServeManifests().port
 
         @Option(help: "The coordinator Job's scheme.")
         var scheme: SchemeKind = .mapping
 
         @Option(help: "The coordinator Job's number of images.")
-        var images = 10_000
+        var images = KServeManifests().images
 
         @Flag(help: "Copy each process's certificate and key, the CA certificate and the token public key into OUT/pki (minting what is missing), for the Secrets.")
         var pki = false
@@ -105,13 +105,14 @@ struct Export: ParsableCommand {
 
         /// The command as written into each file, with only the options given.
         var generatedBy: String {
+            let defaults = KServeManifests()
             var words = ["hddnn export kserve --config \(config) --out \(out)"]
-            if namespace != "hddnn" { words.append("--namespace \(namespace)") }
-            if image != "ghcr.io/hddnn/hddnn:latest" { words.append("--image \(image)") }
-            if storageUri != "pvc://hddnn-models/" { words.append("--storage-uri \(storageUri)") }
-            if port != 8080 { words.append("--port \(port)") }
-            if scheme != .mapping { words.append("--scheme \(scheme.rawValue)") }
-            if images != 10_000 { words.append("--images \(images)") }
+            if namespace != defaults.namespace { words.append("--namespace \(namespace)") }
+            if image != defaults.image { words.append("--image \(image)") }
+            if storageUri != defaults.storageURI { words.append("--storage-uri \(storageUri)") }
+            if port != defaults.port { words.append("--port \(port)") }
+            if scheme.rawValue != defaults.scheme { words.append("--scheme \(scheme.rawValue)") }
+            if images != defaults.images { words.append("--images \(images)") }
             return words.joined(separator: " ")
         }
     }
